@@ -1,0 +1,47 @@
+"""Problems found in input files: the one shape every check reports in.
+
+A problem names the file, the path inside it (``sessions[2].medications[0].dose_mg``) and what
+is wrong, never the offending record itself (it may hold PHI).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    path: str
+    severity: str
+    message: str
+
+    def line(self) -> str:
+        """The one-line, human form: ``file: path: severity: message``."""
+        where = f"{self.file}: {self.path}" if self.path else self.file
+        return f"{where}: {self.severity}: {self.message}"
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class InputRejected(Exception):
+    """Raised when a file cannot be used at all; carries every problem found in it."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("; ".join(p.line() for p in problems))
+
+
+def format_path(parts) -> str:
+    """('sessions', 2, 'medications', 0, 'dose_mg') -> 'sessions[2].medications[0].dose_mg'."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
