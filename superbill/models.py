@@ -1,0 +1,486 @@
+"""The input files as pydantic models: the clinic profile, a patient file, a prior-auth request.
+
+Field names and shapes follow SPEC.md exactly; unknown keys are rejected everywhere so a typo
+never silently drops data. Identifier fields are checked with the `superbill.ids` modules and
+stored in their compact canonical form.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from typing import Annotated, Literal, Optional
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from superbill.ids import InvalidIdentifier
+from superbill.ids import ein, hcpcs, icd10cm, modifier, ndc, npi, pos, state, taxonomy, zipcode
+
+
+def _as_text(value):
+    # YAML turns unquoted 99214 or 2175550100 into ints; codes and numbers-as-ids are text here.
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    return value
+
+
+def _checked(module):
+    def check(value: str) -> str:
+        try:
+            return module.validate(value)
+        except InvalidIdentifier as exc:
+            raise ValueError(str(exc)) from None
+
+    return check
+
+
+def _phone(value: str) -> str:
+    digits = re.sub(r"[\s().+-]", "", value)
+    if digits.startswith("1") and len(digits) == 11:
+        digits = digits[1:]
+    if not digits.isdigit() or len(digits) != 10:
+        raise ValueError("phone number must be 10 digits")
+    if digits[0] in "01" or digits[3] in "01":
+        raise ValueError("phone area code and exchange cannot start with 0 or 1")
+    return digits
+
+
+def _text_of(max_length: int, min_length: int = 1):
+    return Annotated[
+        str,
+        BeforeValidator(_as_text),
+        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
+    ]
+
+
+def _identifier(module):
+    return Annotated[str, BeforeValidator(_as_text), AfterValidator(_checked(module))]
+
+
+Text = _text_of(200)
+Name = _text_of(60)
+LongText = _text_of(4000)
+Key = Annotated[
+    str,
+    BeforeValidator(_as_text),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+]
+NPI = _identifier(npi)
+EIN = _identifier(ein)
+NDC = _identifier(ndc)
+Taxonomy = _identifier(taxonomy)
+POS = _identifier(pos)
+State = _identifier(state)
+ZIP = _identifier(zipcode)
+ProcedureCode = _identifier(hcpcs)
+Modifier = _identifier(modifier)
+Diagnosis = _identifier(icd10cm)
+Phone = Annotated[str, BeforeValidator(_as_text), AfterValidator(_phone)]
+
+Money = Annotated[Decimal, Field(ge=0, le=Decimal("9999999.99"), decimal_places=2, allow_inf_nan=False)]
+PositiveMoney = Annotated[Decimal, Field(gt=0, le=Decimal("9999999.99"), decimal_places=2, allow_inf_nan=False)]
+Milligrams = Annotated[Decimal, Field(gt=0, le=Decimal("1000000"), decimal_places=4, allow_inf_nan=False)]
+WasteMilligrams = Annotated[Decimal, Field(ge=0, le=Decimal("1000000"), decimal_places=4, allow_inf_nan=False)]
+Concentration = Annotated[Decimal, Field(gt=0, le=Decimal("100000"), decimal_places=4, allow_inf_nan=False)]
+Units = Annotated[int, Field(ge=1, le=9999)]
+Pointer = Annotated[int, Field(ge=1, le=12)]
+ClockTime = Annotated[str, BeforeValidator(_as_text)]
+Sex = Literal["F", "M", "U"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Address(Strict):
+    street: _text_of(55)
+    street2: Optional[_text_of(55)] = None
+    city: _text_of(30)
+    state: State
+    zip: ZIP
+
+
+# ---------------------------------------------------------------- clinic profile
+
+
+class Practice(Strict):
+    name: _text_of(60)
+    npi: NPI
+    tax_id: EIN
+    taxonomy: Taxonomy
+    address: Address
+    phone: Phone
+    fax: Optional[Phone] = None
+    email: Optional[_text_of(80)] = None
+    logo: Optional[_text_of(255)] = None
+
+    @field_validator("address")
+    @classmethod
+    def _physical_address(cls, address: Address) -> Address:
+        street = re.sub(r"[^A-Z0-9 ]", "", address.street.upper())
+        if re.search(r"\b(P ?O ?BOX|POST OFFICE BOX|LOCKBOX|PMB)\b", street):
+            raise ValueError("the billing address must be a physical street address, not a PO Box or lockbox")
+        return address
+
+
+class Provider(Strict):
+    id: Key
+    first_name: Name
+    last_name: Name
+    middle_name: Optional[Name] = None
+    credentials: _text_of(30)
+    npi: NPI
+    taxonomy: Taxonomy
+    specialty: Optional[Text] = None
+    signature: Optional[_text_of(255)] = None  # image path, relative to clinic.yaml
+
+    @property
+    def display_name(self) -> str:
+        middle = f" {self.middle_name}" if self.middle_name else ""
+        return f"{self.first_name}{middle} {self.last_name}, {self.credentials}"
+
+
+class MedicationRow(Strict):
+    """A medication the clinic gives: how it is billed and how its NDC quantity is computed.
+
+    A clinic row is merged over the shipped row of the same key, so every field is optional
+    here; the merged row is checked by `codebook.complete_medication`.
+    """
+
+    hcpcs: Optional[ProcedureCode] = None
+    name: Optional[_text_of(60)] = None
+    unit_mg: Optional[Concentration] = None
+    unit_ml: Optional[Concentration] = None  # fluids billed per volume (J7030 1000 mL, J7050 250 mL)
+    ndc: Optional[NDC] = None
+    mg_per_ml: Optional[Concentration] = None
+    mg_per_unit: Optional[Concentration] = None  # for NDC unit UN (tablets, devices)
+    ndc_unit: Optional[Literal["ML", "UN", "ME", "GR"]] = None
+    single_dose: Optional[bool] = None
+    fee: Optional[Money] = None  # per billing unit; wins over `fees` (J3490 carries many drugs)
+
+
+class ServiceInput(Strict):
+    code: ProcedureCode
+    modifiers: Annotated[list[Modifier], Field(max_length=4)] = []
+    units: Optional[Units] = None
+    charge: Optional[Money] = None
+    pointers: Optional[Annotated[list[Pointer], Field(min_length=1, max_length=4)]] = None
+    description: Optional[_text_of(80)] = None
+
+    @field_validator("modifiers")
+    @classmethod
+    def _distinct_modifiers(cls, modifiers: list[str]) -> list[str]:
+        if len(set(modifiers)) != len(modifiers):
+            raise ValueError("a modifier is repeated")
+        if "JW" in modifiers and "JZ" in modifiers:
+            raise ValueError("JW and JZ cannot be on the same line")
+        return modifiers
+
+    @field_validator("pointers")
+    @classmethod
+    def _distinct_pointers(cls, pointers):
+        if pointers is not None and len(set(pointers)) != len(pointers):
+            raise ValueError("a diagnosis pointer is repeated")
+        return pointers
+
+
+class MedicationInput(Strict):
+    drug: Key
+    dose_mg: Optional[Milligrams] = None
+    volume_ml: Optional[Concentration] = None  # fluids: J7030/J7040/J7050
+    ndc: Optional[NDC] = None
+    wasted_mg: Optional[WasteMilligrams] = None
+    route: Optional[Literal["IV", "IM", "SC", "PO", "IN"]] = None
+    charge: Optional[Money] = None
+    pointers: Optional[Annotated[list[Pointer], Field(min_length=1, max_length=4)]] = None
+
+    @model_validator(mode="after")
+    def _amount_given(self):
+        if self.dose_mg is None and self.volume_ml is None:
+            raise ValueError("give dose_mg (or volume_ml for fluids)")
+        return self
+
+
+class Protocol(Strict):
+    services: list[ServiceInput] = []
+    medications: list[MedicationInput] = []
+
+
+class Contact(Strict):
+    name: Name
+    phone: Phone
+    email: Optional[_text_of(80)] = None
+
+
+X12Id = Annotated[str, BeforeValidator(_as_text), StringConstraints(pattern=r"^[A-Za-z0-9 ]{2,15}$")]
+
+
+class X12Settings(Strict):
+    submitter_id: X12Id
+    submitter_name: _text_of(60)
+    receiver_id: X12Id
+    receiver_name: _text_of(60)
+    contact: Contact
+    usage: Literal["T", "P"] = "T"
+
+
+class ProcedureRow(Strict):
+    label: _text_of(80)
+
+
+class Clinic(Strict):
+    practice: Practice
+    providers: Annotated[list[Provider], Field(min_length=1)]
+    place_of_service: POS = "11"
+    fees: dict[ProcedureCode, Money] = {}
+    medications: dict[Key, MedicationRow] = {}
+    procedures: dict[ProcedureCode, ProcedureRow] = {}  # labels for codes the shipped table lacks
+    protocols: dict[Key, Protocol] = {}
+    x12: Optional[X12Settings] = None
+    templates: Optional[_text_of(255)] = None
+
+    @field_validator("providers")
+    @classmethod
+    def _unique_provider_ids(cls, providers: list[Provider]) -> list[Provider]:
+        seen = set()
+        for provider in providers:
+            if provider.id in seen:
+                raise ValueError(f"provider id {provider.id!r} is used twice")
+            seen.add(provider.id)
+        return providers
+
+    def provider(self, provider_id: str) -> Provider | None:
+        return next((p for p in self.providers if p.id == provider_id), None)
+
+
+# ---------------------------------------------------------------- patient file
+
+
+def _clock(value: str) -> str:
+    match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value)
+    if not match:
+        raise ValueError("time must be HH:MM (24 h)")
+    return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+
+class Patient(Strict):
+    id: Annotated[str, BeforeValidator(_as_text), StringConstraints(strip_whitespace=True, min_length=1, max_length=38, pattern=r"^[^\x00-\x1f\x7f]+$")]
+    first_name: Name
+    last_name: Name
+    middle_name: Optional[Name] = None
+    suffix: Optional[_text_of(10)] = None
+    dob: dt.date
+    sex: Sex
+    address: Address
+    phone: Optional[Phone] = None
+
+
+class Subscriber(Strict):
+    relationship: Literal["spouse", "child", "other"]
+    first_name: Name
+    last_name: Name
+    middle_name: Optional[Name] = None
+    dob: dt.date
+    sex: Sex
+    address: Address
+
+
+FILING_INDICATORS = {
+    "11", "12", "13", "14", "15", "16", "17", "AM", "BL", "CH", "CI", "DS", "FI", "HM", "LM",
+    "MA", "MB", "MC", "OF", "TV", "VA", "WC", "ZZ",
+}
+
+
+class Insurance(Strict):
+    payer_name: _text_of(60)
+    payer_id: Annotated[str, BeforeValidator(_as_text), StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9]{2,80}$")]
+    member_id: Annotated[str, BeforeValidator(_as_text), StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9-]{2,80}$")]
+    group_number: Optional[Annotated[str, BeforeValidator(_as_text), StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]] = None
+    group_name: Optional[_text_of(60)] = None
+    filing_indicator: str = "CI"
+    subscriber: Optional[Subscriber] = None
+
+    @field_validator("filing_indicator")
+    @classmethod
+    def _known_indicator(cls, value: str) -> str:
+        value = value.upper()
+        if value not in FILING_INDICATORS:
+            raise ValueError("unknown claim filing indicator (CI commercial, BL, HM, MB, MC, ...)")
+        return value
+
+
+class Infusion(Strict):
+    start: ClockTime
+    end: ClockTime
+
+    _check_clock = field_validator("start", "end")(_clock)
+
+    @model_validator(mode="after")
+    def _ends_after_start(self):
+        if self.minutes <= 0:
+            raise ValueError("the infusion ends before it starts" if self.minutes < 0 else "the infusion ends when it starts")
+        return self
+
+    @property
+    def minutes(self) -> int:
+        sh, sm = map(int, self.start.split(":"))
+        eh, em = map(int, self.end.split(":"))
+        return (eh * 60 + em) - (sh * 60 + sm)
+
+
+class Payment(Strict):
+    date: dt.date
+    amount: PositiveMoney
+    method: Optional[_text_of(30)] = None
+    reference: Optional[_text_of(40)] = None
+
+
+class Session(Strict):
+    date: dt.date
+    provider: Key
+    protocol: Optional[Key] = None
+    diagnoses: Annotated[list[Diagnosis], Field(min_length=1, max_length=12)]
+    infusion: Optional[Infusion] = None
+    medications: list[MedicationInput] = []
+    services: list[ServiceInput] = []
+    payments: list[Payment] = []
+    place_of_service: Optional[POS] = None
+    prior_authorization: Optional[Annotated[str, BeforeValidator(_as_text), StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9-]{1,50}$")]] = None
+    allow_sedation: bool = False  # moderate sedation on an analgesic infusion needs an explicit opt-in
+
+    @field_validator("diagnoses")
+    @classmethod
+    def _distinct_diagnoses(cls, diagnoses: list[str]) -> list[str]:
+        seen = set()
+        for code in diagnoses:
+            if code in seen:
+                raise ValueError(f"{code} is listed twice")
+            seen.add(code)
+        return diagnoses
+
+
+class PatientFile(Strict):
+    patient: Patient
+    insurance: Insurance
+    sessions: list[Session] = []
+
+
+# ---------------------------------------------------------------- prior-authorization request
+
+
+class PainScore(Strict):
+    date: dt.date
+    average: Annotated[int, Field(ge=0, le=10)]
+    worst: Optional[Annotated[int, Field(ge=0, le=10)]] = None
+
+
+class Condition(Strict):
+    onset: dt.date
+    summary: LongText
+    diagnostic_basis: Optional[LongText] = None
+    pain_scores: Annotated[list[PainScore], Field(min_length=1)]
+    function: Optional[LongText] = None
+
+
+class PriorTreatment(Strict):
+    treatment: _text_of(200)
+    start: dt.date
+    end: Optional[dt.date] = None
+    outcome: _text_of(200)
+    reason_stopped: _text_of(200)
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.end is not None and self.end < self.start:
+            raise ValueError("the treatment ends before it starts")
+        return self
+
+
+SCREENING_KEYS = (
+    "uncontrolled_hypertension",
+    "psychosis_history",
+    "pregnancy",
+    "severe_hepatic_disease",
+    "active_substance_use_disorder",
+    "elevated_intracranial_or_intraocular_pressure",
+)
+
+
+class Screening(Strict):
+    uncontrolled_hypertension: bool
+    psychosis_history: bool
+    pregnancy: bool
+    severe_hepatic_disease: bool
+    active_substance_use_disorder: bool
+    elevated_intracranial_or_intraocular_pressure: bool
+
+    def positives(self) -> list[str]:
+        return [key for key in SCREENING_KEYS if getattr(self, key)]
+
+
+class Plan(Strict):
+    sessions: Annotated[int, Field(ge=1, le=100)]
+    start: dt.date
+    end: dt.date
+    schedule: _text_of(200)
+    dose: _text_of(100)
+    infusion_minutes: Annotated[int, Field(ge=1, le=24 * 60)]
+    medications: list[MedicationInput] = []
+    services: list[ServiceInput] = []
+    response_criteria: LongText
+    reassessment: Optional[LongText] = None
+    monitoring: Optional[LongText] = None
+    place_of_service: Optional[POS] = None
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.end < self.start:
+            raise ValueError("the plan ends before it starts")
+        return self
+
+
+class PayerContact(Strict):
+    department: Optional[_text_of(80)] = None
+    address: Optional[Address] = None
+    fax: Optional[Phone] = None
+    phone: Optional[Phone] = None
+    policy: Optional[_text_of(120)] = None  # the payer's medical policy cited
+
+
+class Request(Strict):
+    patient: _text_of(1024)
+    provider: Key
+    urgency: Literal["standard", "expedited"] = "standard"
+    expedited_reason: Optional[LongText] = None
+    date: Optional[dt.date] = None  # the letter's date; today when absent
+    payer: Optional[PayerContact] = None
+    diagnoses: Annotated[list[Diagnosis], Field(min_length=1, max_length=12)]
+    condition: Condition
+    prior_treatments: list[PriorTreatment]
+    screening: Screening
+    screening_rationale: Optional[LongText] = None
+    plan: Plan
+
+    @field_validator("diagnoses")
+    @classmethod
+    def _distinct(cls, diagnoses):
+        return Session._distinct_diagnoses(diagnoses)
+
+    @field_validator("prior_treatments")
+    @classmethod
+    def _at_least_one(cls, treatments):
+        if not treatments:
+            raise ValueError("list at least one prior treatment: plans deny requests without documented failed therapy")
+        return treatments
