@@ -436,7 +436,7 @@ class Plan(Strict):
     end: dt.date
     schedule: _text_of(200)
     dose: _text_of(100)
-    infusion_minutes: Annotated[int, Field(ge=1, le=24 * 60)]
+    infusion_minutes: Annotated[int, Field(ge=1, le=720)]
     medications: list[MedicationInput] = []
     services: list[ServiceInput] = []
     response_criteria: LongText

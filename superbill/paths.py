@@ -16,3 +16,4 @@ def _data_dir(name: str) -> Path:
 
 CODES_DIR = _data_dir("codes")
 TEMPLATES_DIR = _data_dir("templates")
+EXAMPLES_DIR = _data_dir("examples")

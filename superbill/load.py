@@ -1,0 +1,276 @@
+"""Load and validate input files: the first stage of the pipeline.
+
+`load_clinic`, `load_patient` and `load_request` return models or raise `InputRejected` with every
+problem of the file, each naming the file, the path inside it and what is wrong. `process_patient`
+goes one stage further (claims and the scrubber) for `check`, `claims`, `render` and `export`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from superbill.problems import ERROR, InputRejected, Problem, format_path
+from superbill.readfile import read_document
+
+_MESSAGES = {
+    "extra_forbidden": "unknown key (is it a typo?)",
+    "missing": "is required",
+    "dict_type": "must be a mapping of keys to values",
+    "model_type": "must be a mapping of keys to values",
+    "list_type": "must be a list",
+    "date_from_datetime_parsing": "must be a real date, YYYY-MM-DD",
+    "date_parsing": "must be a real date, YYYY-MM-DD",
+    "date_type": "must be a date, YYYY-MM-DD",
+    "finite_number": "must be a finite number (not NaN or infinity)",
+    "decimal_type": "must be a number",
+    "decimal_parsing": "must be a number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "string_type": "must be text",
+}
+
+
+def _message(err: dict) -> str:
+    kind = err["type"]
+    if kind in _MESSAGES:
+        return _MESSAGES[kind]
+    if kind == "value_error":
+        return str(err.get("ctx", {}).get("error", err["msg"]))
+    if kind == "date_from_datetime_inexact":
+        return "must be a date without a time"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        bound = next(iter(err.get("ctx", {}).values()), "")
+        words = {"greater_than_equal": "at least", "greater_than": "more than",
+                 "less_than_equal": "at most", "less_than": "less than"}[kind]
+        if kind == "greater_than_equal" and str(bound) == "0":
+            return "cannot be negative"
+        return f"must be {words} {bound}"
+    if kind == "decimal_max_places":
+        return f"has more than {err['ctx']['decimal_places']} decimal places"
+    if kind == "too_long":
+        return f"has more than {err['ctx']['max_length']} items"
+    if kind == "too_short":
+        return f"needs at least {err['ctx']['min_length']} item(s)"
+    if kind == "string_too_long":
+        return f"is longer than {err['ctx']['max_length']} characters"
+    if kind == "string_too_short":
+        return "cannot be empty"
+    if kind == "string_pattern_mismatch":
+        return "has characters that are not allowed here"
+    if kind == "literal_error":
+        return "must be one of " + err["ctx"]["expected"]
+    return err["msg"][:1].lower() + err["msg"][1:]
+
+
+def _clean_loc(loc) -> tuple:
+    # pydantic appends validator names ("function-after[...]") for Annotated chains; drop them.
+    return tuple(part for part in loc if not (isinstance(part, str) and ("[" in part or part.startswith("function-"))))
+
+
+def validation_problems(exc: ValidationError, file: str, prefix: tuple = ()) -> list[Problem]:
+    problems = []
+    for err in exc.errors(include_url=False, include_input=False):
+        path = format_path(prefix + _clean_loc(err["loc"]))
+        problems.append(Problem(file, path or "(top level)", ERROR, _message(err)))
+    return problems
+
+
+def _parse(model, path: Path):
+    data = read_document(path)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InputRejected(validation_problems(exc, str(path))) from None
+    except RecursionError:
+        raise InputRejected([Problem(str(path), "", ERROR, "nested too deeply")]) from None
+
+
+# ---------------------------------------------------------------- the clinic
+
+
+def find_clinic(option: str | None) -> Path:
+    """--clinic, else $SUPERBILL_CLINIC, else ./clinic.yaml."""
+    return Path(option or os.environ.get("SUPERBILL_CLINIC") or "clinic.yaml")
+
+
+@dataclass
+class LoadedClinic:
+    clinic: object  # models.Clinic
+    book: object  # codebook.CodeBook
+    path: Path
+
+    @property
+    def folder(self) -> Path:
+        return self.path.resolve().parent
+
+    def resolve(self, relative: str | None) -> Path | None:
+        return None if not relative else (self.folder / relative)
+
+
+def load_clinic(path: str | Path) -> LoadedClinic:
+    from superbill.codebook import build_codebook
+    from superbill.models import Clinic
+
+    path = Path(path)
+    clinic = _parse(Clinic, path)
+    book, rows = build_codebook(clinic)
+    problems = [Problem(str(path), where, ERROR, message) for where, message in rows]
+    for name, protocol in clinic.protocols.items():
+        for i, med in enumerate(protocol.medications):
+            if med.drug not in book.medications:
+                problems.append(Problem(str(path), f"protocols.{name}.medications[{i}].drug", ERROR,
+                                        f"unknown drug {med.drug!r}: add it under medications"))
+    if problems:
+        raise InputRejected(problems)
+    return LoadedClinic(clinic, book, path)
+
+
+# ---------------------------------------------------------------- patient files
+
+
+def _session_problems(file: str, patient_file, loaded: LoadedClinic) -> list[Problem]:
+    clinic, book = loaded.clinic, loaded.book
+    problems = []
+
+    def error(path, message):
+        problems.append(Problem(file, path, ERROR, message))
+
+    patient = patient_file.patient
+    subscriber = patient_file.insurance.subscriber
+    for s, session in enumerate(patient_file.sessions):
+        where = f"sessions[{s}]"
+        if clinic.provider(session.provider) is None:
+            error(f"{where}.provider", f"unknown provider id {session.provider!r} (not in clinic.yaml providers)")
+        protocol = None
+        if session.protocol is not None:
+            protocol = clinic.protocols.get(session.protocol)
+            if protocol is None:
+                error(f"{where}.protocol", f"unknown protocol {session.protocol!r} (not in clinic.yaml protocols)")
+        if patient.dob > session.date:
+            error(f"{where}.date", "the visit is before the patient's birth date")
+        if subscriber is not None and subscriber.dob > session.date:
+            error(f"{where}.date", "the visit is before the subscriber's birth date")
+        count = len(session.diagnoses)
+        services = [(f"{where}.services[{i}]", svc) for i, svc in enumerate(session.services)]
+        if protocol:
+            services += [(f"{where}.protocol({session.protocol}).services[{i}]", svc) for i, svc in enumerate(protocol.services)]
+        for path, service in services:
+            for p, pointer in enumerate(service.pointers or ()):
+                if pointer > count:
+                    error(f"{path}.pointers[{p}]", f"points to diagnosis {pointer} but the session has {count}")
+        meds = [(f"{where}.medications[{i}]", med) for i, med in enumerate(session.medications)]
+        if protocol:
+            meds += [(f"{where}.protocol({session.protocol}).medications[{i}]", med) for i, med in enumerate(protocol.medications)]
+        for path, med in meds:
+            row = book.medications.get(med.drug)
+            if row is None:
+                error(f"{path}.drug", f"unknown drug {med.drug!r} (not in codes/medications.yaml or clinic.yaml medications)")
+                continue
+            for p, pointer in enumerate(med.pointers or ()):
+                if pointer > count:
+                    error(f"{path}.pointers[{p}]", f"points to diagnosis {pointer} but the session has {count}")
+            if med.wasted_mg and not row.single_dose:
+                error(f"{path}.wasted_mg", f"{med.drug} is a multi-dose vial: waste is not billed (JW is for single-dose containers)")
+            if med.dose_mg is None and row.unit_ml is None:
+                error(f"{path}.dose_mg", "is required for this drug")
+        for p, payment in enumerate(session.payments):
+            if payment.date < session.date - dt.timedelta(days=366):
+                error(f"{where}.payments[{p}].date", "is more than a year before the visit")
+    return problems
+
+
+def load_patient(path: str | Path, loaded: LoadedClinic):
+    """A validated PatientFile, or InputRejected with every problem found."""
+    from superbill.models import PatientFile
+
+    path = Path(path)
+    patient_file = _parse(PatientFile, path)
+    problems = _session_problems(str(path), patient_file, loaded)
+    if problems:
+        raise InputRejected(problems)
+    return patient_file
+
+
+@dataclass
+class PatientResult:
+    """One patient file through the pipeline: its claims (none when any error) and problems."""
+
+    file: str
+    patient_file: object = None
+    claims: list = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.severity == ERROR for p in self.problems)
+
+
+def process_patient(path: str | Path, loaded: LoadedClinic, *, today: dt.date | None = None,
+                    date_from: dt.date | None = None, date_to: dt.date | None = None) -> PatientResult:
+    from superbill.claims import build_claims
+    from superbill.scrub import scrub
+
+    result = PatientResult(str(path))
+    try:
+        result.patient_file = load_patient(path, loaded)
+    except InputRejected as exc:
+        result.problems = exc.problems
+        return result
+    claims = build_claims(result.patient_file, loaded.clinic, loaded.book)
+    claims = [c for c in claims if (date_from is None or c.date_of_service >= date_from)
+              and (date_to is None or c.date_of_service <= date_to)]
+    for claim in claims:
+        result.problems += scrub(claim, loaded.book, file=str(path),
+                                 billing_npi=loaded.clinic.practice.npi, today=today)
+    result.claims = claims if result.ok else []
+    return result
+
+
+# ---------------------------------------------------------------- prior-authorization requests
+
+
+def load_request(path: str | Path, loaded: LoadedClinic):
+    """(request, patient_file) validated, or InputRejected."""
+    from superbill.models import Request
+
+    path = Path(path)
+    request = _parse(Request, path)
+    file = str(path)
+    problems = []
+    if request.urgency == "expedited" and not request.expedited_reason:
+        problems.append(Problem(file, "expedited_reason", ERROR, "is required for an expedited request"))
+    positives = request.screening.positives()
+    if positives and not request.screening_rationale:
+        problems.append(Problem(file, "screening_rationale", ERROR,
+                                "is required when a screening answer is true (" + ", ".join(positives) + ")"))
+    if loaded.clinic.provider(request.provider) is None:
+        problems.append(Problem(file, "provider", ERROR, f"unknown provider id {request.provider!r} (not in clinic.yaml providers)"))
+    for i, med in enumerate(request.plan.medications):
+        if med.drug not in loaded.book.medications:
+            problems.append(Problem(file, f"plan.medications[{i}].drug", ERROR, f"unknown drug {med.drug!r}"))
+    patient_path = (path.parent / request.patient)
+    patient_file = None
+    try:
+        patient_file = load_patient(patient_path, loaded)
+    except InputRejected as exc:
+        problems.append(Problem(file, "patient", ERROR, f"the patient file cannot be used: {exc.problems[0].line()}"))
+    if problems:
+        raise InputRejected(problems)
+    return request, patient_file
+
+
+def detect_kind(data) -> str:
+    if isinstance(data, dict):
+        if "practice" in data:
+            return "clinic"
+        if {"plan", "prior_treatments", "screening"} & set(data):
+            return "request"
+    return "patient"
