@@ -1,0 +1,47 @@
+"""Shared test helpers: a starter clinic folder, YAML editing, running the CLI in-process."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import yaml
+from click.testing import CliRunner
+
+from superbill.cli import main
+from superbill.paths import EXAMPLES_DIR
+from superbill.starter import write_starter
+
+
+def make_clinic(folder: Path) -> Path:
+    write_starter(folder)
+    return folder
+
+
+def read_yaml(path: Path) -> dict:
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+
+
+def write_yaml(path: Path, data) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def example_patient() -> dict:
+    return copy.deepcopy(read_yaml(EXAMPLES_DIR / "patients" / "example.yaml"))
+
+
+def example_clinic() -> dict:
+    return copy.deepcopy(read_yaml(EXAMPLES_DIR / "clinic.yaml"))
+
+
+def run(*args, clinic: Path | None = None):
+    """Run `superbill [--clinic C] args...`; exceptions propagate (a traceback is a test failure)."""
+    argv = (["--clinic", str(clinic)] if clinic else []) + [str(a) for a in args]
+    return CliRunner().invoke(main, argv, catch_exceptions=False)
+
+
+def stderr_lines(result) -> list[str]:
+    return [line for line in result.stderr.splitlines() if line.strip()]
