@@ -161,5 +161,49 @@ def codes_show(code):
     click.echo("\n".join(lines))
 
 
+@main.command()
+@click.argument("request", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(), metavar="FILE.pdf",
+              help="Where to write the letter (its folder is created when missing).")
+@click.option("--html", "as_html", is_flag=True, help="Write the HTML instead of the PDF (to preview a template).")
+@click.option("--templates", "templates_dir", type=click.Path(exists=True, file_okay=False), metavar="DIR",
+              help="Template overrides (default: templates: in clinic.yaml).")
+@click.pass_context
+def letter(ctx, request, output, as_html, templates_dir):
+    """Write the prior-authorization letter of medical necessity for REQUEST."""
+    from pathlib import Path
+
+    from superbill.problems import InputRejected
+
+    target = Path(output)
+    if target.is_dir():
+        raise click.BadParameter(f"{output} is a folder: give the file to write", param_hint="-o")
+    loaded = _load_clinic(ctx)
+    from superbill.letter import CitationLibraryError, prepare_letter, render_html, render_letter_pdf, template_folder
+    from superbill.outfiles import ensure_folder, write_atomic
+
+    try:
+        prepared = prepare_letter(request, loaded)
+    except InputRejected as exc:
+        _fail([p.line() for p in exc.problems])
+    for warning in prepared.warnings:
+        click.echo(warning.line(), err=True)
+    user_dir = template_folder(loaded, templates_dir)
+    import jinja2
+
+    try:
+        html = render_html(prepared.context, user_dir)
+        data = html if as_html else render_letter_pdf(html, user_dir, prepared.files)
+    except jinja2.TemplateSyntaxError as exc:
+        _fail([f"{exc.filename or exc.name}: line {exc.lineno}: error: {exc.message}"])
+    except jinja2.TemplateNotFound as exc:
+        _fail([f"{user_dir or 'templates'}: error: template {exc.name} not found"])
+    except (jinja2.TemplateError, CitationLibraryError) as exc:
+        _fail([f"letter.html: error: the template cannot be rendered: {exc}"])
+    ensure_folder(target.parent)
+    write_atomic(target, data)
+    click.echo(f"wrote {target}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
