@@ -119,7 +119,8 @@ def scrub(claim: Claim, book: CodeBook, *, file: str = "", billing_npi: str | No
 
     # ---- one initial administration per encounter
     initial = [line for line in claim.lines if line.kind in INITIAL_KINDS]
-    if len(initial) > 1 and not any(DISTINCT_SITE_MODIFIERS & set(line.modifiers) for line in initial[1:]):
+    unmarked = [line for line in initial if not DISTINCT_SITE_MODIFIERS & set(line.modifiers)]
+    if len(initial) > 1 and len(unmarked) > 1:
         error(f"{where}", "more than one initial administration code ("
               + ", ".join(line.code for line in initial)
               + "); a second needs a documented second IV site and modifier 59 or XU")
