@@ -83,7 +83,9 @@ def parse_group(group: str, categories: list[str]) -> list[str] | None:
             continue
         m = _TOKEN.match(token)
         if not m:
-            return None if _CODE_LIKE.search(token) else []
+            if _CODE_LIKE.search(token):
+                return None  # a code with a qualifier we cannot express: leave the group out
+            continue  # plain words ("NOS")
         lo, hi = m.groups()
         targets.append(nodot(lo) if hi is None else f"{nodot(lo)}-{nodot(hi)}")
     return targets

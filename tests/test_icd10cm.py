@@ -110,6 +110,7 @@ def test_shipped_files_are_what_the_generator_writes(tmp_path):
         ("E08-E13 with .51-.52", ["E0851", "E0852", "E0951", "E0952", "E1051", "E1052", "E1151", "E1152",
                                   "E1351", "E1352"]),
         ("NOS", []),
+        ("J65, any type", ["J65"]),
         ("B27.- with fifth character 2", None),
         ("S06.0X- with seventh character A", None),
     ],
