@@ -205,5 +205,136 @@ def letter(ctx, request, output, as_html, templates_dir):
     click.echo(f"wrote {target}")
 
 
+def _formats(ctx, param, value):
+    names = [part.strip().lower() for part in (value or "").split(",") if part.strip()]
+    if not names:
+        raise click.BadParameter("give at least one of 837p, cms1500, csv, superbill")
+    known = ("837p", "cms1500", "csv", "superbill")
+    for name in names:
+        if name not in known:
+            raise click.BadParameter(f"unknown format {name!r} (choose from {', '.join(known)})")
+    return tuple(dict.fromkeys(names))
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Folder for the exported files (created when missing).")
+@click.option("--format", "formats", default="837p", show_default=True, callback=_formats, metavar="F[,F...]",
+              help="Comma list of 837p, cms1500, csv, superbill.")
+@click.option("--from", "date_from", callback=_date, metavar="DATE", help="First date of service (YYYY-MM-DD).")
+@click.option("--to", "date_to", callback=_date, metavar="DATE", help="Last date of service (YYYY-MM-DD).")
+@click.option("--jobs", type=click.IntRange(1, 256), default=None, metavar="N",
+              help="Worker processes for reading and checking files (default: the number of cores).")
+@click.option("--resubmit", is_flag=True,
+              help="Send claims that were already exported again, with new control numbers (as new "
+                   "original claims: frequency code 1).")
+@click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False), metavar="PATH",
+              help="The export ledger (default: superbill-ledger.sqlite3 beside the clinic profile).")
+@click.option("--cms1500-data-only", is_flag=True, help="CMS-1500: print only the data, for pre-printed red forms.")
+@click.option("--usage", type=click.Choice(["T", "P"]), default=None,
+              help="837P usage indicator: T test, P production (default: x12.usage in clinic.yaml).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+def export(ctx, inputs, out_dir, formats, date_from, date_to, jobs, resubmit, ledger_path, cms1500_data_only,
+           usage, as_json):
+    """Batch export for billing staff: 837P, CMS-1500, CSV and superbills, never twice.
+
+    INPUTS are patient files or folders (searched for *.yaml, *.yml, *.json; the clinic profile and
+    prior-authorization requests are skipped). Every claim exported is recorded in the ledger: a
+    second export of the same sessions exports nothing new. Exit 1 when any file was rejected (the
+    others are still exported).
+    """
+    from pathlib import Path
+
+    from superbill.export import ExportOptions, available_formats, export_claims
+
+    missing = [f for f in formats if f not in available_formats()]
+    if missing:
+        _fail([f"--format {name}: not available in this installation" for name in missing], 2)
+    if date_from and date_to and date_from > date_to:
+        _fail(["--from is after --to"], 2)
+    loaded = _load_clinic(ctx)
+    progress = None
+    bar_state: dict = {}
+    if sys.stdout.isatty() and sys.stderr.isatty() and not as_json:
+
+        def progress(done, total):
+            if "bar" not in bar_state:
+                bar_state["bar"] = click.progressbar(length=total, label="checking files", file=sys.stderr)
+            bar_state["bar"].update(1)
+
+    options = ExportOptions(out_dir=Path(out_dir), formats=formats, date_from=date_from, date_to=date_to,
+                            jobs=jobs, resubmit=resubmit, ledger_path=Path(ledger_path) if ledger_path else None,
+                            cms1500_data_only=cms1500_data_only, usage=usage, progress=progress)
+    try:
+        report = export_claims(inputs, loaded, options)
+    finally:
+        if "bar" in bar_state:
+            bar_state["bar"].render_finish()
+    for problem in report.fatal + report.problems:
+        click.echo(problem.line(), err=True)
+    for line in report.warning_lines():
+        click.echo(line, err=True)
+    if as_json:
+        click.echo(json.dumps(report.as_json(), indent=2))
+    else:
+        for line in report.summary_lines():
+            click.echo(line)
+    sys.exit(0 if report.ok else 1)
+
+
+@main.group(cls=_Group)
+def ledger():
+    """The export ledger: what was sent, when, with which control numbers."""
+
+
+@ledger.command("list")
+@click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False), metavar="PATH",
+              help="The export ledger (default: superbill-ledger.sqlite3 beside the clinic profile).")
+@click.option("--json", "as_json", is_flag=True, help="Print the runs and their claims as JSON.")
+@click.pass_context
+def ledger_list(ctx, ledger_path, as_json):
+    """Every export run: when, its status, interchange control number, files and claims."""
+    from pathlib import Path
+
+    from superbill.ledger import Ledger, LedgerError, default_path
+    from superbill.load import find_clinic
+
+    path = Path(ledger_path) if ledger_path else default_path(find_clinic(ctx.obj.get("clinic")).resolve().parent)
+    if not path.exists():
+        if as_json:
+            click.echo(json.dumps({"ledger": str(path), "runs": []}, indent=2))
+            return
+        click.echo(f"{path}: no exports recorded yet")
+        return
+    try:
+        with Ledger(path) as book:
+            runs = book.runs()
+    except LedgerError as exc:
+        _fail([str(exc)])
+    if as_json:
+        click.echo(json.dumps({"ledger": str(path), "runs": runs}, indent=2))
+        return
+    from superbill.export import _when
+
+    for run in runs:
+        sent = [c for c in run["claims"] if c["status"] == "sent"]
+        click.echo(f"run {run['run_id']}  {_when(run['started'])}  {run['status']}  interchange {run['interchange']}"
+                   f"  {','.join(run['formats'])}  {len(sent)} claim(s)  {run['output_dir']}")
+        for name in run["files"] if run["status"] == "done" else ():
+            click.echo(f"    file {name}")
+        for claim in run["claims"]:
+            controls = f"ISA13 {claim['interchange']} GS06 {claim['group']}"
+            if claim["transaction"]:
+                controls += f" ST02 {claim['transaction']}"
+            flag = "  resubmission" if claim["resubmission"] else ""
+            state = "" if claim["status"] == "sent" else f"  ({claim['status']}: not exported)"
+            click.echo(f"    {claim['claim_id']}  {claim['date_of_service']}  {claim['total_charge']}  "
+                       f"{','.join(claim['formats'])}  {controls}{flag}{state}")
+    if not runs:
+        click.echo(f"{path}: no exports recorded yet")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
