@@ -520,3 +520,39 @@ def test_templates_option_and_a_broken_template(tmp_path):
     assert len(lines) == 1
     assert lines[0].startswith(f"{broken / 'letter.html'}: line 1: error: Unexpected end of template.")
     assert not out.exists()
+
+
+def _png(path, width=40, height=20):
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    raw = b"".join(b"\x00" + b"\x20\x40\x80" * width for _ in range(height))
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def test_logo_and_signature_images_and_a_missing_one_warns(tmp_path):
+    folder = make_clinic(tmp_path)
+    _png(folder / "logo.png")
+    _png(folder / "sig.png")
+    clinic = read_yaml(folder / "clinic.yaml")
+    clinic["practice"]["logo"] = "logo.png"
+    clinic["providers"][0]["signature"] = "sig.png"
+    write_yaml(folder / "clinic.yaml", clinic)
+    out = folder / "with-images.pdf"
+    result = letter(folder, folder / "requests" / "example.yaml", out)
+    assert result.exit_code == 0, result.stderr
+    with pdfplumber.open(out) as pdf:
+        assert sum(len(page.images) for page in pdf.pages) == 2
+
+    (folder / "sig.png").unlink()
+    out = folder / "without-signature.html"
+    result = letter(folder, folder / "requests" / "example.yaml", out, "--html")
+    assert result.exit_code == 0
+    assert stderr_lines(result) == [f"{folder / 'clinic.yaml'}: providers[0].signature: warning: "
+                                    "the image file was not found; the letter is written without it"]
+    html = out.read_text()
+    assert (folder / "logo.png").as_uri() in html and "sig.png" not in html
