@@ -53,14 +53,15 @@ def check_files(files, clinic_option: str | None, today: dt.date | None = None) 
         entry = {"file": name, "kind": None, "ok": False, "claims": 0}
         report.files.append(entry)
         try:
-            kind = detect_kind(read_document(name))
+            data = read_document(name)
+            kind = detect_kind(data)
         except InputRejected as exc:
             report.problems.extend(exc.problems)
             continue
         entry["kind"] = kind
         try:
             if kind == "clinic":
-                load_clinic(Path(name))
+                load_clinic(Path(name), data)
                 entry["ok"] = True
                 continue
             loaded_clinic = clinic()
@@ -70,12 +71,12 @@ def check_files(files, clinic_option: str | None, today: dt.date | None = None) 
             if kind == "request":
                 from superbill.letter_plan import plan_problems
 
-                request, patient_file = load_request(Path(name), loaded_clinic)
+                request, patient_file = load_request(Path(name), loaded_clinic, data)
                 problems = plan_problems(request, loaded_clinic, name, patient_file)
                 report.problems.extend(problems)
                 entry["ok"] = not any(p.severity == ERROR for p in problems)
                 continue
-            result = process_patient(name, loaded_clinic, today=today)
+            result = process_patient(name, loaded_clinic, today=today, data=data)
             report.problems.extend(result.problems)
             entry["ok"] = result.ok
             entry["claims"] = len(result.claims)

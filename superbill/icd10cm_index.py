@@ -87,6 +87,7 @@ class _Excludes1:
         # node (dot-less code) -> [(target, note)]; block/chapter ranges kept in a short list
         self.by_node: dict[str, list[tuple[str, str]]] = {}
         self.by_range: list[tuple[str, str, str]] = []
+        self._cache: dict[str, list[tuple[str, str]]] = {}  # a clinic bills the same few codes
         for line in text.splitlines():
             if not line or line.startswith("#"):
                 continue
@@ -98,6 +99,12 @@ class _Excludes1:
 
     def notes_for(self, code: str) -> list[tuple[str, str]]:
         """(target, note) for every Excludes1 note on the code itself or one of its ancestors."""
+        cached = self._cache.get(code)
+        if cached is None:
+            cached = self._cache[code] = self._notes_for(code)
+        return cached
+
+    def _notes_for(self, code: str) -> list[tuple[str, str]]:
         found: list[tuple[str, str]] = []
         for n in range(3, len(code) + 1):
             found += self.by_node.get(code[:n], [])

@@ -83,8 +83,9 @@ def validation_problems(exc: ValidationError, file: str, prefix: tuple = ()) -> 
     return problems
 
 
-def _parse(model, path: Path):
-    data = read_document(path)
+def _parse(model, path: Path, data=None):
+    if data is None:
+        data = read_document(path)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -115,12 +116,12 @@ class LoadedClinic:
         return None if not relative else (self.folder / relative)
 
 
-def load_clinic(path: str | Path) -> LoadedClinic:
+def load_clinic(path: str | Path, data=None) -> LoadedClinic:
     from superbill.codebook import build_codebook
     from superbill.models import Clinic
 
     path = Path(path)
-    clinic = _parse(Clinic, path)
+    clinic = _parse(Clinic, path, data)
     book, rows = build_codebook(clinic)
     problems = [Problem(str(path), where, ERROR, message) for where, message in rows]
     for name, protocol in clinic.protocols.items():
@@ -187,12 +188,16 @@ def _session_problems(file: str, patient_file, loaded: LoadedClinic) -> list[Pro
     return problems
 
 
-def load_patient(path: str | Path, loaded: LoadedClinic):
-    """A validated PatientFile, or InputRejected with every problem found."""
+def load_patient(path: str | Path, loaded: LoadedClinic, data=None):
+    """A validated PatientFile, or InputRejected with every problem found.
+
+    `data` is the already-parsed document when the caller has read it (parsing YAML is the
+    costliest step for big files: do it once).
+    """
     from superbill.models import PatientFile
 
     path = Path(path)
-    patient_file = _parse(PatientFile, path)
+    patient_file = _parse(PatientFile, path, data)
     problems = _session_problems(str(path), patient_file, loaded)
     if problems:
         raise InputRejected(problems)
@@ -214,13 +219,14 @@ class PatientResult:
 
 
 def process_patient(path: str | Path, loaded: LoadedClinic, *, today: dt.date | None = None,
-                    date_from: dt.date | None = None, date_to: dt.date | None = None) -> PatientResult:
+                    date_from: dt.date | None = None, date_to: dt.date | None = None,
+                    data=None) -> PatientResult:
     from superbill.claims import build_claims
     from superbill.scrub import scrub
 
     result = PatientResult(str(path))
     try:
-        result.patient_file = load_patient(path, loaded)
+        result.patient_file = load_patient(path, loaded, data)
     except InputRejected as exc:
         result.problems = exc.problems
         return result
@@ -237,12 +243,12 @@ def process_patient(path: str | Path, loaded: LoadedClinic, *, today: dt.date | 
 # ---------------------------------------------------------------- prior-authorization requests
 
 
-def load_request(path: str | Path, loaded: LoadedClinic):
+def load_request(path: str | Path, loaded: LoadedClinic, data=None):
     """(request, patient_file) validated, or InputRejected."""
     from superbill.models import Request
 
     path = Path(path)
-    request = _parse(Request, path)
+    request = _parse(Request, path, data)
     file = str(path)
     problems = []
     if request.urgency == "expedited" and not request.expedited_reason:
