@@ -9,7 +9,6 @@ from decimal import Decimal
 
 import pdfplumber
 import pytest
-import yaml
 
 from helpers import make_clinic, read_yaml, run, stderr_lines, write_yaml
 
