@@ -336,5 +336,96 @@ def ledger_list(ctx, ledger_path, as_json):
         click.echo(f"{path}: no exports recorded yet")
 
 
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False), metavar="DIR",
+              help="Folder for the superbills (created when missing).")
+@click.option("--from", "date_from", callback=_date, metavar="DATE", help="First date of service (YYYY-MM-DD).")
+@click.option("--to", "date_to", callback=_date, metavar="DATE", help="Last date of service (YYYY-MM-DD).")
+@click.option("--per-session", is_flag=True, help="One superbill per session instead of one per patient.")
+@click.option("--html", "as_html", is_flag=True, help="Write the HTML instead of the PDF (to preview a template).")
+@click.option("--templates", "templates_dir", type=click.Path(file_okay=False), metavar="DIR",
+              help="Template overrides (default: templates: in clinic.yaml).")
+@click.pass_context
+def render(ctx, files, out_dir, date_from, date_to, per_session, as_html, templates_dir):
+    """Write superbill PDFs: one per patient file for its sessions in --from/--to (default: all).
+
+    \b
+    Files are named from the patient id and the dates, e.g. P0001_2026-11-02_2026-11-30.pdf
+    (--per-session: P0001_2026-11-02.pdf), and are readable by you only.
+    """
+    if date_from and date_to and date_from > date_to:
+        raise click.BadParameter("--from is after --to", param_hint="--from")
+    from pathlib import Path
+
+    if Path(out_dir).exists() and not Path(out_dir).is_dir():
+        raise click.BadParameter(f"{out_dir} is a file: give a folder", param_hint="-o")
+    loaded = _load_clinic(ctx)
+    from superbill.render import render_files
+
+    summary = render_files(list(files), loaded, out_dir, date_from=date_from, date_to=date_to,
+                           per_session=per_session, html=as_html, templates_dir=templates_dir)
+    for problem in summary.problems:
+        click.echo(problem.line(), err=True)
+    for path in summary.written:
+        click.echo(f"wrote {path}")
+    click.echo(summary.line())
+    sys.exit(0 if summary.ok else 1)
+
+
+@main.group("templates", cls=_Group)
+def templates_group():
+    """List the templates, or copy them into a folder to customize."""
+
+
+@templates_group.command("list")
+@click.option("--templates", "templates_dir", type=click.Path(file_okay=False), metavar="DIR",
+              help="Your template folder (default: templates: in clinic.yaml, when there is one).")
+@click.pass_context
+def templates_list(ctx, templates_dir):
+    """List the templates: the shipped defaults and your overrides."""
+    from pathlib import Path
+
+    from superbill.load import find_clinic
+    from superbill.render import template_listing
+
+    user_dir = None
+    if templates_dir:
+        if not Path(templates_dir).is_dir():
+            _fail([f"{templates_dir}: error: templates folder not found"])
+        user_dir = Path(templates_dir).resolve()
+    elif ctx.obj.get("clinic") or find_clinic(None).is_file():
+        from superbill.superbill_doc import TemplateProblem, templates_folder
+
+        try:
+            user_dir = templates_folder(_load_clinic(ctx), None)
+        except TemplateProblem as exc:
+            _fail([exc.problem.line()])
+    click.echo("\n".join(template_listing(user_dir)))
+
+
+@templates_group.command("copy")
+@click.argument("directory", type=click.Path(file_okay=False))
+def templates_copy(directory):
+    """Copy the default templates and their README into DIRECTORY, to edit.
+
+    \b
+    Then point clinic.yaml at it (templates: ./DIRECTORY) or pass --templates DIRECTORY.
+    Delete the files you do not change: the defaults are used for them.
+    """
+    from superbill.render import copy_templates
+
+    try:
+        written = copy_templates(directory)
+    except FileExistsError as exc:
+        _fail([f"{name}: already exists; not overwriting (choose an empty folder)"
+               for name in exc.filename.split(", ")])
+    except OSError as exc:
+        _fail([f"{directory}: error: cannot write: {exc.strerror}"])
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo(f"next: add 'templates: {directory}' to clinic.yaml (relative to it), or use --templates {directory}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -307,6 +307,7 @@ def superbill_context(patient_file, claims: list[Claim], loaded, *, issued: dt.d
             "hcpcs": "HCPCS Level II codes: CMS.",
             "icd10cm": (f"ICD-10-CM codes and titles: CDC National Center for Health Statistics (NCHS), "
                         f"{icd10cm_index.EDITION}; public domain."),
+            "icd10cm_short": "ICD-10-CM: CDC/NCHS, public domain.",
         },
     }
     return context, images, problems
