@@ -415,7 +415,7 @@ def _render_superbill(loaded, items: list[Item], control: int, options: ExportOp
 
 
 def _via_path_writer(writer, name: str, folder: Path, *args, **kwargs) -> list[tuple[str, bytes]]:
-    """Run a writer that takes an output path in a private hidden folder, and take its bytes."""
+    """Run a writer that only takes an output path, in a private hidden folder, and take its bytes."""
     staging = Path(tempfile.mkdtemp(dir=folder, prefix=f".superbill-{os.getpid()}-"))
     try:
         target = staging / name
@@ -427,29 +427,27 @@ def _via_path_writer(writer, name: str, folder: Path, *args, **kwargs) -> list[t
         staging.rmdir()
 
 
-def _context_items(loaded, items: list[Item]) -> list:
-    """(patient_file, claim, loaded) triples for the CMS-1500 and CSV writers."""
-    return [(i.patient_file, i.claim, loaded) for i in items]
+def _pairs(items: list[Item]) -> list:
+    return [(i.patient_file, i.claim) for i in items]
 
 
 def _render_cms1500(loaded, items: list[Item], control: int, options: ExportOptions) -> list[tuple[str, bytes]]:
     from superbill import cms1500
 
     name = f"cms1500-{control:09d}.pdf"
-    if hasattr(cms1500, "render_cms1500"):
-        return [(name, cms1500.render_cms1500(_context_items(loaded, items), data_only=options.cms1500_data_only))]
-    return _via_path_writer(cms1500.write_cms1500, name, options.out_dir, _context_items(loaded, items),
-                            data_only=options.cms1500_data_only)
+    data = cms1500.cms1500_pdf(_pairs(items), loaded, options.cms1500_data_only, today=options.today)
+    return [(name, data)]
 
 
 def _render_csv(loaded, items: list[Item], control: int, options: ExportOptions) -> list[tuple[str, bytes]]:
     from superbill import csvexport
 
     name = f"claims-{control:09d}.csv"
-    if hasattr(csvexport, "render_csv"):
-        data = csvexport.render_csv(_context_items(loaded, items))
-        return [(name, data.encode("utf-8") if isinstance(data, str) else data)]
-    return _via_path_writer(csvexport.write_csv, name, options.out_dir, _context_items(loaded, items))
+    for function in ("csv_bytes", "csv_text", "render_csv"):
+        if hasattr(csvexport, function):
+            data = getattr(csvexport, function)(_pairs(items), loaded)
+            return [(name, data.encode("utf-8") if isinstance(data, str) else data)]
+    return _via_path_writer(csvexport.write_csv, name, options.out_dir, _pairs(items), loaded)
 
 
 RENDERERS = {

@@ -12,7 +12,10 @@ Rules (domain.md §3 and §10):
 * one 2000B subscriber loop per subscriber (patient = subscriber: SBR02=18, no 2000C; otherwise a
   2000C patient loop with PAT01 01 spouse / 19 child / G8 other under the subscriber), claims of the
   same patient grouped under it (at most 100 claims per HL, 5000 per transaction);
-* CLM with POS:B:1 (always an original claim: a replacement, frequency 7, needs the payer's claim
+* CLM with POS:B:1, signature on file (CLM06=Y), not assigned (CLM07=C) and benefits not assigned
+  (CLM08=N): the patient of a cash-pay clinic has paid and keeps the benefits (domain.md §10.23; the
+  CMS-1500 prints the same: item 27 NO, item 13 blank); release of information Y;
+* always an original claim (frequency 1: a replacement, frequency 7, needs the payer's claim
   number in REF*F8, which superbill does not have), AMT*F5 when the patient paid, REF*G1 for a prior
   authorization, HI without decimal points, 2310B when the renderer is not the billing NPI,
   LX restarting at 1 per claim, SV1 with the NOC description in SV101-7 for unclassified codes,
@@ -300,7 +303,7 @@ def _claim_segments(claim, billing_npi: str | None, book) -> list[str]:
     if total != claim.total_charge:
         raise X12DataError(where, "the claim total is not the sum of its lines")
     out = [segment("CLM", claim_id, _amount(claim.total_charge), "", "",
-                   composite(claim.place_of_service, "B", "1"), "Y", "A", "Y", "Y")]
+                   composite(claim.place_of_service, "B", "1"), "Y", "C", "N", "Y")]
     if claim.amount_paid > 0:
         out.append(segment("AMT", "F5", _amount(claim.amount_paid)))
     if claim.prior_authorization:

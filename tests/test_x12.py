@@ -79,7 +79,7 @@ def test_spec_example_is_valid_and_carries_every_element(folder):
         "N4*SPRINGFIELD*IL*62702~",
         "DMG*D8*19800101*F~",
         "NM1*PR*2*EXAMPLE HEALTH PLAN*****PI*12345~",
-        "CLM*P0001-20261102*1035.00***11:B:1*Y*A*Y*Y~",
+        "CLM*P0001-20261102*1035.00***11:B:1*Y*C*N*Y~",
         "AMT*F5*650.00~",
         "HI*ABK:G90511*ABF:F331~",
         "NM1*82*1*LEE*AVERY****XX*1003000126~",
