@@ -50,6 +50,7 @@ def render_files(files, loaded, out_dir: str | Path, *, date_from: dt.date | Non
                                          templates_folder, write_documents)
 
     summary = RenderSummary(files=len(files))
+    today = today or dt.date.today()  # a superbill is a receipt: a session in the future is an error
     try:
         folder = templates_folder(loaded, templates_dir)
     except TemplateProblem as exc:
