@@ -1,0 +1,178 @@
+"""Customizing the superbill: `templates list`, `templates copy`, overrides seen in the PDF."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pdfplumber
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from superbill.cli import main
+from superbill.paths import TEMPLATES_DIR
+from superbill.starter import write_starter
+
+DEFAULT_NOTE = "How to get reimbursed by your plan"
+
+
+@pytest.fixture
+def clinic(tmp_path):
+    folder = tmp_path / "clinic"
+    write_starter(folder)
+    return folder
+
+
+def run(clinic: Path | None, *args):
+    prefix = ["--clinic", str(clinic / "clinic.yaml")] if clinic else []
+    return CliRunner().invoke(main, [*prefix, *map(str, args)])
+
+
+def set_templates(clinic: Path, value: str) -> None:
+    data = yaml.safe_load((clinic / "clinic.yaml").read_text())
+    data["templates"] = value
+    (clinic / "clinic.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def pdf_text(path: Path) -> str:
+    with pdfplumber.open(path) as pdf:
+        return "\n".join(page.extract_text() or "" for page in pdf.pages)
+
+
+def render_example(clinic: Path, out: Path, *extra) -> str:
+    result = run(clinic, "render", clinic / "patients/example.yaml", "-o", out, *extra)
+    assert result.exit_code == 0, result.output
+    [pdf] = list(out.glob("*.pdf"))
+    return pdf_text(pdf)
+
+
+def shipped() -> list[str]:
+    return sorted(p.relative_to(TEMPLATES_DIR).as_posix() for p in TEMPLATES_DIR.rglob("*")
+                  if p.is_file() and not p.name.startswith(".") and "__pycache__" not in p.parts)
+
+
+# ---------------------------------------------------------------- templates copy
+
+
+def test_copy_writes_every_default_and_the_readme_and_refuses_to_overwrite(tmp_path):
+    target = tmp_path / "mine"
+    result = run(None, "templates", "copy", target)
+    assert result.exit_code == 0, result.output
+    copied = sorted(p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file())
+    assert copied == shipped()
+    assert {"README.md", "base.html", "base.css", "superbill.html", "superbill.css"} <= set(copied)
+    for name in copied:
+        assert (target / name).read_bytes() == (TEMPLATES_DIR / name).read_bytes()
+        assert f"wrote {target / name}" in result.stdout.splitlines()
+    readme = (target / "README.md").read_text()
+    for block in ("`header`", "`parties`", "`diagnoses`", "`services`", "`totals`", "`notes`", "`notices`"):
+        assert block in readme
+    assert 'extends "default:superbill.html"' in readme
+
+    (target / "superbill.html").write_text("my edits")
+    again = run(None, "templates", "copy", target)
+    assert again.exit_code == 1
+    assert f"{target / 'superbill.html'}: already exists; not overwriting (choose an empty folder)" in again.stderr.splitlines()
+    assert (target / "superbill.html").read_text() == "my edits"  # nothing was written over
+
+
+def test_copy_refuses_before_writing_anything(tmp_path):
+    target = tmp_path / "partial"
+    target.mkdir()
+    (target / "superbill.css").write_text("/* mine */")
+    result = run(None, "templates", "copy", target)
+    assert result.exit_code == 1
+    assert sorted(p.name for p in target.iterdir()) == ["superbill.css"]
+
+
+# ---------------------------------------------------------------- templates list
+
+
+def test_list_shows_defaults_and_the_clinic_overrides(clinic, tmp_path):
+    result = run(clinic, "templates", "list")
+    assert result.exit_code == 0, result.output
+    rows = {tuple(line.split()) for line in result.stdout.splitlines() if line.startswith("  ")}
+    assert ("superbill.html", "default") in rows
+    assert ("base.html", "default") in rows
+    assert ("superbill.css", "default") in rows
+
+    (clinic / "look").mkdir()
+    (clinic / "look" / "superbill.css").write_text(".notes { display: none; }")
+    (clinic / "look" / "extra.html").write_text("<p>x</p>")
+    set_templates(clinic, "look")
+    result = run(clinic, "templates", "list")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert f"clinic templates:  {(clinic / 'look').resolve()} (searched first)" in lines
+    rows = {tuple(line.split(None, 1)) for line in lines if line.startswith("  ")}
+    assert ("superbill.css", "clinic override") in rows
+    assert ("superbill.html", "default") in rows
+    assert ("extra.html", "clinic") in rows
+
+    result = run(clinic, "templates", "list", "--templates", tmp_path / "missing")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"{tmp_path / 'missing'}: error: templates folder not found"
+
+
+# ---------------------------------------------------------------- overrides in the PDF
+
+
+def test_edited_copy_of_a_block_shows_in_the_pdf(clinic, tmp_path):
+    assert run(None, "templates", "copy", clinic / "templates").exit_code == 0
+    page = clinic / "templates" / "superbill.html"
+    source = page.read_text()
+    start = source.index("{% block notes %}\n")
+    end = source.index("{% endblock %}", start)
+    page.write_text(source[:start] + "{% block notes %}\n<section class=\"notes\"><h2>Mail this to your plan</h2>"
+                    "<p>Send it to {{ insurance.payer_name }} with form EX-12 within 180 days.</p></section>\n"
+                    + source[end:])
+    set_templates(clinic, "./templates")
+    text = render_example(clinic, tmp_path / "out")
+    assert "MAIL THIS TO YOUR PLAN" in text  # the heading style upper-cases it
+    assert "Send it to Example Health Plan with form EX-12 within 180 days." in text
+    assert DEFAULT_NOTE.upper() not in text
+    assert "Total charges $1035.00" in text  # the rest of the document is the default
+
+
+def test_extending_the_default_replaces_one_block_and_templates_option_wins(clinic, tmp_path):
+    ours = clinic / "ours"
+    ours.mkdir()
+    (ours / "superbill.html").write_text(
+        '{% extends "default:superbill.html" %}\n'
+        '{% block notices %}{{ super() }}<p>Practice policy: pay at the visit.</p>{% endblock %}\n')
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    (theirs / "superbill.html").write_text(
+        '{% extends "default:superbill.html" %}\n{% block notes %}<p>From the --templates folder.</p>{% endblock %}\n')
+    set_templates(clinic, "ours")
+
+    text = render_example(clinic, tmp_path / "a")
+    assert "Practice policy: pay at the visit." in text
+    assert "CPT® is a registered trademark of the American Medical Association." in text  # super() kept it
+    assert DEFAULT_NOTE.upper() in text
+
+    text = render_example(clinic, tmp_path / "b", "--templates", theirs)
+    assert "From the --templates folder." in text
+    assert "Practice policy" not in text
+    assert DEFAULT_NOTE.upper() not in text
+
+
+def test_a_copied_stylesheet_is_the_one_used(clinic, tmp_path):
+    look = clinic / "look"
+    look.mkdir()
+    css = (TEMPLATES_DIR / "superbill.css").read_text() + "\n.notes { display: none; }\n"
+    (look / "superbill.css").write_text(css)
+    set_templates(clinic, "look")
+    text = render_example(clinic, tmp_path / "out")
+    assert DEFAULT_NOTE.upper() not in text
+    assert re.search(r"Balance due \$385\.00", text)
+
+
+def test_clinic_templates_folder_that_does_not_exist_is_an_error(clinic, tmp_path):
+    set_templates(clinic, "nowhere")
+    result = run(clinic, "render", clinic / "patients/example.yaml", "-o", tmp_path / "out")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"{clinic / 'clinic.yaml'}: templates: error: templates folder 'nowhere' not found (relative to clinic.yaml)"]
+    assert not (tmp_path / "out").exists()
