@@ -302,7 +302,7 @@ def kill_at(stage: str, folder: Path, out: Path, *formats):
 
 def test_killed_while_writing_leaves_no_file_and_no_claim_recorded(folder):
     out = folder / "out"
-    kill_at("staged", folder, out, "837p", "superbill")
+    kill_at("staged", folder, out, "837p", "csv")
     # no file under its final name; at most hidden temporary files, which nothing reads
     assert [name for name in files_in(out) if not name.startswith(".")] == []
     assert sent_claims(folder) == []
@@ -392,3 +392,24 @@ def test_two_exports_at_once_share_no_control_number_and_no_claim(folder):
     more = export(folder, folder / "patients", "-o", folder / "out-c")
     assert isa13(folder / "out-c" / f"claims-{max(int(n) for n in numbers) + 1:09d}.837")
     assert more.exit_code == 0
+
+
+def test_all_formats_in_one_run_share_its_number(folder):
+    out = folder / "out"
+    result = export(folder, folder / "patients", "-o", out, "--format", "csv,837p,cms1500")
+    assert result.exit_code == 0, result.output
+    assert files_in(out) == ["claims-000000001.837", "claims-000000001.csv", "cms1500-000000001.pdf"]
+    assert result.stdout.splitlines()[:3] == [f"wrote {out / name}" for name in
+                                              ("claims-000000001.837", "cms1500-000000001.pdf", "claims-000000001.csv")]
+    import csv
+
+    with open(out / "claims-000000001.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["claim_id"], r["code"]) for r in rows] == [
+        ("P0001-20261102", code) for code in ("99214", "93000", "96365", "96366", "J3490", "J2405")]
+    assert (out / "cms1500-000000001.pdf").read_bytes().startswith(b"%PDF")
+    assert all(stat.S_IMODE((out / name).stat().st_mode) == 0o600 for name in files_in(out))
+    with Ledger(folder / "superbill-ledger.sqlite3") as book:
+        (only,) = book.runs()
+    assert only["formats"] == ["837p", "cms1500", "csv"]
+    assert only["claims"][0]["formats"] == ["837p", "cms1500", "csv"]
