@@ -413,3 +413,12 @@ def test_all_formats_in_one_run_share_its_number(folder):
         (only,) = book.runs()
     assert only["formats"] == ["837p", "cms1500", "csv"]
     assert only["claims"][0]["formats"] == ["837p", "cms1500", "csv"]
+
+
+def test_usage_option_overrides_the_clinic_setting(folder):
+    out = folder / "out"
+    result = export(folder, folder / "patients", "-o", out, "--usage", "P")
+    assert result.exit_code == 0
+    assert segments((out / "claims-000000001.837").read_text())[0][15] == "P"
+    with Ledger(folder / "superbill-ledger.sqlite3") as book:
+        assert book.runs()[0]["usage"] == "P"
