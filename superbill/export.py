@@ -417,19 +417,6 @@ def _render_superbill(loaded, items: list[Item], control: int, options: ExportOp
     return out
 
 
-def _via_path_writer(writer, name: str, folder: Path, *args, **kwargs) -> list[tuple[str, bytes]]:
-    """Run a writer that only takes an output path, in a private hidden folder, and take its bytes."""
-    staging = Path(tempfile.mkdtemp(dir=folder, prefix=f".superbill-{os.getpid()}-"))
-    try:
-        target = staging / name
-        writer(*args, target, **kwargs)
-        return [(name, target.read_bytes())]
-    finally:
-        for leftover in staging.iterdir():
-            leftover.unlink(missing_ok=True)
-        staging.rmdir()
-
-
 def _pairs(items: list[Item]) -> list:
     return [(i.patient_file, i.claim) for i in items]
 
@@ -445,12 +432,8 @@ def _render_cms1500(loaded, items: list[Item], control: int, options: ExportOpti
 def _render_csv(loaded, items: list[Item], control: int, options: ExportOptions) -> list[tuple[str, bytes]]:
     from superbill import csvexport
 
-    name = f"claims-{control:09d}.csv"
-    for function in ("csv_bytes", "csv_text", "render_csv"):
-        if hasattr(csvexport, function):
-            data = getattr(csvexport, function)(_pairs(items), loaded)
-            return [(name, data.encode("utf-8") if isinstance(data, str) else data)]
-    return _via_path_writer(csvexport.write_csv, name, options.out_dir, _pairs(items), loaded)
+    # The same bytes as csvexport.write_csv: UTF-8 with a byte-order mark, so Excel reads accents right.
+    return [(f"claims-{control:09d}.csv", csvexport.csv_text(_pairs(items), loaded).encode("utf-8-sig"))]
 
 
 RENDERERS = {

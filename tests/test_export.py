@@ -403,7 +403,8 @@ def test_all_formats_in_one_run_share_its_number(folder):
                                               ("claims-000000001.837", "cms1500-000000001.pdf", "claims-000000001.csv")]
     import csv
 
-    with open(out / "claims-000000001.csv", newline="", encoding="utf-8") as handle:
+    assert (out / "claims-000000001.csv").read_bytes().startswith(b"\xef\xbb\xbfclaim_id,")
+    with open(out / "claims-000000001.csv", newline="", encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
     assert [(r["claim_id"], r["code"]) for r in rows] == [
         ("P0001-20261102", code) for code in ("99214", "93000", "96365", "96366", "J3490", "J2405")]
