@@ -299,6 +299,35 @@ def test_html_output_is_escaped_and_owner_only(clinic, tmp_path):
     assert "1035.00" in html and "@page" in html  # the CSS is inline: the file previews on its own
 
 
+def test_two_rendering_providers_each_with_npi_and_signature_block(clinic, tmp_path):
+    def second_provider(data):
+        data["providers"].append({"id": "dr-kim", "first_name": "Morgan", "last_name": "Kim", "credentials": "DO",
+                                  "npi": "1987654328", "taxonomy": "207L00000X"})
+
+    edit_clinic(clinic, second_provider)
+    data = example(clinic)
+    later = copy.deepcopy(data["sessions"][0])
+    later["date"] = dt.date(2026, 11, 9)
+    later["provider"] = "dr-kim"
+    later["diagnoses"] = ["G90.511", "M79.7"]
+    later["payments"] = []
+    data["sessions"].append(later)
+    patient = write_yaml(clinic / "patients/two.yaml", data)
+    summary = render(clinic, [patient], tmp_path / "out")
+    assert summary.ok, [p.line() for p in summary.problems]
+    text = "\n".join(pages(summary.written[0]))
+    assert "RENDERING PROVIDERS" in text
+    assert squash("Each provider signing below certifies that the services listed above under their name") in squash(text)
+    assert "11/02/2026 · Avery Lee, MD, NPI 1003000126" in text
+    assert "11/09/2026 · Morgan Kim, DO, NPI 1987654328" in text
+    assert "Taxonomy 207L00000X" in text
+    assert "Rendering provider · NPI 1003000126" in text and "Rendering provider · NPI 1987654328" in text
+    # one diagnosis list for the document: M79.7 is C, and the second session's lines point to A and C
+    assert f"C M79.7 {icd10cm_index.lookup('M79.7').title}" in text
+    assert re.search(r"^11/09/2026 11 96365 .* AC 1 450\.00$", text, re.M)
+    assert "Total charges $2070.00" in text and "Balance due $1420.00" in text
+
+
 # ---------------------------------------------------------------- safety
 
 
