@@ -317,7 +317,8 @@ def test_two_rendering_providers_each_with_npi_and_signature_block(clinic, tmp_p
     assert summary.ok, [p.line() for p in summary.problems]
     text = "\n".join(pages(summary.written[0]))
     assert "RENDERING PROVIDERS" in text
-    assert squash("Each provider signing below certifies that the services listed above under their name") in squash(text)
+    attestation = squash(column_text(summary.written[0], 0, 0.55, page=-1))  # beside the totals: read alone
+    assert squash("Each provider signing below certifies that the services listed above under their name") in attestation
     assert "11/02/2026 · Avery Lee, MD, NPI 1003000126" in text
     assert "11/09/2026 · Morgan Kim, DO, NPI 1987654328" in text
     assert "Taxonomy 207L00000X" in text
