@@ -102,17 +102,23 @@ def _address(address, phone: str | None = None) -> dict:
 
 
 def _date8(value: dt.date) -> dict:
-    return {"mm": f"{value:%m}", "dd": f"{value:%d}", "yy": f"{value:%Y}"}
+    """MM DD YYYY in the date boxes of items 3 and 11a."""
+    return {"mm": f"{value:%m}", "dd": f"{value:%d}", "yy": f"{value:%Y}", "text": f"{value:%m %d %Y}"}
 
 
 def _date6(value: dt.date) -> dict:
-    return {"mm": f"{value:%m}", "dd": f"{value:%d}", "yy": f"{value:%y}"}
+    """MM DD YY in the date boxes of item 24A."""
+    return {"mm": f"{value:%m}", "dd": f"{value:%d}", "yy": f"{value:%y}", "text": f"{value:%m %d %y}"}
 
 
 def _amount(value: Decimal) -> dict:
-    """Dollars and cents for the split amount columns: no $, no commas ("1035", "00")."""
+    """An amount for the split dollars | cents columns: no $, no commas, "00" cents.
+
+    `text` is the dollars right-aligned in five columns, a space where the form's divider is, then
+    the cents ("  189 00"); longer amounts are shrunk to fit by the template.
+    """
     dollars, cents = money(value).split(".")
-    return {"dollars": dollars, "cents": cents}
+    return {"dollars": dollars, "cents": cents, "text": f"{dollars:>5} {cents}"}
 
 
 def diagnosis_code(code: str) -> str:
