@@ -79,6 +79,11 @@ def _address_text(text: str | None) -> str:
     return re.sub(r"\s+", " ", re.sub(r"[^A-Z0-9 /-]", " ", _ascii(text))).strip()
 
 
+def _org_text(text: str | None) -> str:
+    """An organization's name: no periods or commas; "&", "'", "-" and "/" kept ("BLUE CROSS & BLUE SHIELD")."""
+    return re.sub(r"\s+", " ", re.sub(r"[^A-Z0-9 &'/-]", " ", _ascii(text))).strip()
+
+
 def _zip(value: str) -> str:
     digits = re.sub(r"\D", "", value or "")
     return f"{digits[:5]}-{digits[5:]}" if len(digits) == 9 else digits
@@ -216,7 +221,7 @@ def claim_pages(patient_file, claim, loaded, *, today: dt.date | None = None) ->
         relationship = _RELATIONSHIP.get(subscriber.relationship, "other")
 
     practice_address = _address(practice.address, practice.phone)
-    practice_name = _address_text(practice.name)
+    practice_name = _org_text(practice.name)
     city_line = lambda a: f"{a['city']} {a['state']} {a['zip']}".strip()  # noqa: E731
     if provider is not None:
         signer = " ".join(_name_part(p) for p in (provider.first_name, provider.middle_name,
@@ -226,7 +231,7 @@ def claim_pages(patient_file, claim, loaded, *, today: dt.date | None = None) ->
 
     common = {
         "claim_id": claim.claim_id,
-        "payer": [_address_text(insurance.payer_name)],
+        "payer": [_org_text(insurance.payer_name)],
         "coverage": _COVERAGE.get(claim.filing_indicator or insurance.filing_indicator, "other"),
         "member_id": _ascii(insurance.member_id),
         "patient_name": person_name(patient.last_name, patient.first_name, patient.middle_name, patient.suffix),
@@ -239,7 +244,7 @@ def claim_pages(patient_file, claim, loaded, *, today: dt.date | None = None) ->
         "group_number": _ascii(insurance.group_number),
         "insured_dob": _date8(insured_dob),
         "insured_sex": insured_sex,
-        "plan_name": _address_text(insurance.payer_name),
+        "plan_name": _org_text(insurance.payer_name),
         "other_plan": "NO",
         "employment": "NO",
         "auto_accident": "NO",

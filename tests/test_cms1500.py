@@ -135,6 +135,7 @@ def clinic_dir(tmp_path_factory) -> Path:
                               "suffix": "Jr.", "sex": "M", "dob": "1975-06-30"})
     spouse["insurance"].update({
         "filing_indicator": "BL", "member_id": "BCX998877", "group_number": "G-55",
+        "payer_name": "Blue Cross & Blue Shield of Illinois, Federal Employee Plan",
         "subscriber": {"relationship": "spouse", "first_name": "Zoë", "last_name": "O'Brien-Núñez",
                        "dob": "1978-02-14", "sex": "F",
                        "address": {"street": "9 Oak Ave., Apt. #4", "city": "Chicago", "state": "IL", "zip": "60601"}},
@@ -262,6 +263,10 @@ def test_twelve_letters_and_prior_authorization_on_a_subscriber_claim(batch_data
     assert cell(page, 18, 50, 30) == "G-55"
     assert (date_at(page, 20, 53, 4), cell(page, 20, 68), cell(page, 20, 75)) == ("02 14 1978", "", "X")
     assert cell(page, 40, 50, 30) == "PA12345"  # 23
+    # a 57-character plan name is printed whole, in a smaller size, inside its box
+    name = "BLUE CROSS & BLUE SHIELD OF ILLINOIS FEDERAL EMPLOYEE PLAN"
+    assert cell(page, 24, 50, 31) == name and cell(page, 2, 41, 31) == name
+    assert max(c["x1"] for c in page.chars if _is_data(c)) < 8.28 * 72  # nothing beyond the form's frame
     assert amount(page, 56, 66) == Decimal("0.00")  # 29: nothing paid
 
 
