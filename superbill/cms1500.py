@@ -1,9 +1,12 @@
 """CMS-1500 (02/12) claim forms as one PDF: every claim's form pages, six service lines a page.
 
-`cms1500_html(items, loaded)` fills the form from the claims; `write_cms1500(items, loaded, path)`
-renders it with WeasyPrint and writes it atomically, owner-only. `items` is a list of
-`(patient_file, claim)` pairs. The layout lives in `templates/cms1500.html` + `cms1500.css` on the
-form's 10-characters-per-inch, 6-lines-per-inch grid; a clinic can override either file.
+`cms1500_html(items, loaded)` fills the form from the claims, `cms1500_pdf` renders it with
+WeasyPrint and `write_cms1500(items, loaded, path)` writes it atomically, owner-only. `items` is a
+list of `(patient_file, claim)` pairs, printed in that order. `data_only=True` prints only the data,
+at the same places, for pre-printed red forms; by default the red form is drawn too (a plain-paper
+facsimile). The layout lives in `templates/cms1500.html` + `cms1500.css` on the form's
+10-characters-per-inch, 6-lines-per-inch grid; a clinic can override either file (for instance to
+shift everything a little for its printer: `.sheet { left: 0.04in; top: -0.03in; }`).
 
 Form rules (domain.md §2 and §10 items 21-24):
 
@@ -16,7 +19,11 @@ Form rules (domain.md §2 and §10 items 21-24):
 * the shaded supplemental line of 24 holds the NDC: ``N4`` + 11 digits + 3 spaces + unit + quantity;
 * item 19 carries the drug name, strength and dose of unclassified drug codes (J3490) on the page;
 * the patient keeps the benefits in out-of-network self-pay (domain §10.23): item 13 stays blank and
-  item 27 (accept assignment) is NO; item 12 is SIGNATURE ON FILE;
+  item 27 (accept assignment) is NO; item 12 is SIGNATURE ON FILE, without a date;
+* item 26 is the claim id, the same patient account number as CLM01 of the 837P; item 31 is the
+  rendering provider with credentials, SIGNATURE ON FILE and the date the form was made (`today`);
+  items 32/32a are the practice (where the sessions happen) and 33/33a the billing provider;
+* items 10a-c and 11d are NO, item 20 (outside lab) NO; items 9, 14-18 and 22 stay blank;
 * data is upper-case ASCII (accents transliterated), without periods in names and without
   punctuation in addresses, the way OCR scanners and the NUCC instructions want it.
 """
@@ -185,7 +192,7 @@ def _line_fields(line, claim) -> dict:
         "epsdt": "",
         "id_qualifier": "",
         "other_id": "",
-        "rendering_npi": claim.provider_npi,
+        "rendering_npi": claim.provider.npi if claim.provider is not None else "",
     }
 
 
