@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
+import stat
 from pathlib import Path
 
 import yaml
@@ -72,6 +74,21 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not a number a bill can use")
 
 
+def _read_regular_file(path: Path) -> bytes:
+    """The bytes of a regular file, at most MAX_BYTES. A FIFO, a device (/dev/zero, /dev/stdin) or a
+    socket is refused: reading one would block forever or never end. O_NONBLOCK keeps the open of a
+    FIFO from blocking; the type is checked on the open file, so a swap after a check cannot fool it."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise _problem(path, "is not a regular file (a device, pipe or socket cannot be read)")
+        raw = b"" if info.st_size > MAX_BYTES else handle.read(MAX_BYTES + 1)
+    if info.st_size > MAX_BYTES or len(raw) > MAX_BYTES:
+        raise _problem(path, f"file is larger than {MAX_BYTES // (1024 * 1024)} MB")
+    return raw
+
+
 def read_document(path: str | Path):
     """Parse a YAML or JSON file into plain Python data, or raise InputRejected."""
     path = Path(path)
@@ -80,10 +97,7 @@ def read_document(path: str | Path):
             raise _problem(path, "is a folder, not a file")
         if not path.exists():
             raise _problem(path, "no such file")
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise _problem(path, f"file is larger than {MAX_BYTES // (1024 * 1024)} MB")
-        raw = path.read_bytes()
+        raw = _read_regular_file(path)
     except InputRejected:
         raise
     except OSError as exc:
