@@ -122,7 +122,9 @@ def read_document(path: str | Path):
     except json.JSONDecodeError as exc:
         raise _problem(path, f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
     except ValueError as exc:
-        raise _problem(path, f"is not valid JSON ({exc})") from None
+        # A NaN in JSON, or an integer longer than Python converts (a YAML one lands here too).
+        detail = "a number has too many digits" if "integer string conversion" in str(exc) else str(exc)
+        raise _problem(path, f"is not valid {'JSON' if is_json else 'YAML'} ({detail})") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
