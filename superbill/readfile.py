@@ -27,7 +27,22 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
 
     Dates stay text (pydantic parses them and reports 2026-02-30 at its path); 10:50 is not the
     base-60 number 650; 02134 (a ZIP, a POS) is not octal. Plain decimal ints and floats remain.
+    A key given twice in one mapping is an error: YAML would keep the last one and silently drop
+    the first (a second `medications:` in a session would unbill the first list).
     """
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen = set()
+            for key_node, _ in node.value:
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = (key_node.tag, key_node.value)
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"the key {key_node.value[:40]!r} is given twice", key_node.start_mark)
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -74,6 +89,15 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not a number a bill can use")
 
 
+def _unique_keys(pairs) -> dict:
+    data = {}
+    for key, value in pairs:
+        if key in data:
+            raise ValueError(f"the key {key[:40]!r} is given twice")
+        data[key] = value
+    return data
+
+
 def _read_regular_file(path: Path) -> bytes:
     """The bytes of a regular file, at most MAX_BYTES. A FIFO, a device (/dev/zero, /dev/stdin) or a
     socket is refused: reading one would block forever or never end. O_NONBLOCK keeps the open of a
@@ -114,7 +138,7 @@ def read_document(path: str | Path):
     is_json = path.suffix.lower() == ".json"
     try:
         if is_json:
-            data = json.loads(text, parse_constant=_reject_constant)
+            data = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
         else:
             data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except RecursionError:
