@@ -35,6 +35,7 @@ _MESSAGES = {
     "int_parsing": "must be a whole number",
     "int_from_float": "must be a whole number",
     "string_type": "must be text",
+    "string_unicode": "must be valid Unicode text",
 }
 
 
@@ -55,9 +56,15 @@ def _message(err: dict) -> str:
         return f"must be {words} {bound}"
     if kind == "decimal_max_places":
         return f"has more than {err['ctx']['decimal_places']} decimal places"
+    # Text fields (their length checked after a BeforeValidator) report field_type "Value".
+    text = err.get("ctx", {}).get("field_type") == "Value"
     if kind == "too_long":
+        if text:
+            return f"is longer than {err['ctx']['max_length']} characters"
         return f"has more than {err['ctx']['max_length']} items"
     if kind == "too_short":
+        if text:
+            return "cannot be empty" if err["ctx"]["min_length"] == 1 else f"needs at least {err['ctx']['min_length']} characters"
         return f"needs at least {err['ctx']['min_length']} item(s)"
     if kind == "string_too_long":
         return f"is longer than {err['ctx']['max_length']} characters"
