@@ -6,10 +6,15 @@ is wrong, never the offending record itself (it may hold PHI).
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 
 ERROR = "error"
 WARNING = "warning"
+
+# Control characters (C0, DEL, C1) in a file name or a key would reach the terminal as escape
+# sequences (retitle the window, hide text): the line shows them escaped instead.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -22,7 +27,8 @@ class Problem:
     def line(self) -> str:
         """The one-line, human form: ``file: path: severity: message``."""
         where = f"{self.file}: {self.path}" if self.path else self.file
-        return f"{where}: {self.severity}: {self.message}"
+        text = f"{where}: {self.severity}: {self.message}"
+        return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
     def as_dict(self) -> dict:
         return asdict(self)
