@@ -179,30 +179,15 @@ def letter(ctx, request, output, as_html, templates_dir):
     if target.is_dir():
         raise click.BadParameter(f"{output} is a folder: give the file to write", param_hint="-o")
     loaded = _load_clinic(ctx)
-    from superbill.letter import CitationLibraryError, prepare_letter, render_html, render_letter_pdf, template_folder
-    from superbill.outfiles import ensure_folder, write_atomic
+    from superbill.letter import write_letter
 
     try:
-        prepared = prepare_letter(request, loaded)
+        written, warnings = write_letter(request, loaded, target, as_html=as_html, templates_dir=templates_dir)
     except InputRejected as exc:
         _fail([p.line() for p in exc.problems])
-    for warning in prepared.warnings:
+    for warning in warnings:
         click.echo(warning.line(), err=True)
-    user_dir = template_folder(loaded, templates_dir)
-    import jinja2
-
-    try:
-        html = render_html(prepared.context, user_dir)
-        data = html if as_html else render_letter_pdf(html, user_dir, prepared.files)
-    except jinja2.TemplateSyntaxError as exc:
-        _fail([f"{exc.filename or exc.name}: line {exc.lineno}: error: {exc.message}"])
-    except jinja2.TemplateNotFound as exc:
-        _fail([f"{user_dir or 'templates'}: error: template {exc.name} not found"])
-    except (jinja2.TemplateError, CitationLibraryError) as exc:
-        _fail([f"letter.html: error: the template cannot be rendered: {exc}"])
-    ensure_folder(target.parent)
-    write_atomic(target, data)
-    click.echo(f"wrote {target}")
+    click.echo(f"wrote {written}")
 
 
 def _formats(ctx, param, value):
@@ -316,22 +301,10 @@ def ledger_list(ctx, ledger_path, as_json):
     if as_json:
         click.echo(json.dumps({"ledger": str(path), "runs": runs}, indent=2))
         return
-    from superbill.export import _when
+    from superbill.ledger import run_lines
 
-    for run in runs:
-        sent = [c for c in run["claims"] if c["status"] == "sent"]
-        click.echo(f"run {run['run_id']}  {_when(run['started'])}  {run['status']}  interchange {run['interchange']}"
-                   f"  {','.join(run['formats'])}  {len(sent)} claim(s)  {run['output_dir']}")
-        for name in run["files"] if run["status"] == "done" else ():
-            click.echo(f"    file {name}")
-        for claim in run["claims"]:
-            controls = f"ISA13 {claim['interchange']} GS06 {claim['group']}"
-            if claim["transaction"]:
-                controls += f" ST02 {claim['transaction']}"
-            flag = "  resubmission" if claim["resubmission"] else ""
-            state = "" if claim["status"] == "sent" else f"  ({claim['status']}: not exported)"
-            click.echo(f"    {claim['claim_id']}  {claim['date_of_service']}  {claim['total_charge']}  "
-                       f"{','.join(claim['formats'])}  {controls}{flag}{state}")
+    for line in run_lines(runs):
+        click.echo(line)
     if not runs:
         click.echo(f"{path}: no exports recorded yet")
 

@@ -126,14 +126,7 @@ class ExportReport:
         }
 
 
-def _when(iso: str | None) -> str:
-    if not iso:
-        return "unknown time"
-    try:
-        moment = dt.datetime.fromisoformat(iso).astimezone()
-    except ValueError:
-        return iso
-    return moment.strftime("%Y-%m-%d %H:%M")
+from superbill.ledger import when_text as _when  # noqa: E402 (one formatting of ledger times)
 
 
 # ---------------------------------------------------------------- inputs

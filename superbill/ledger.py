@@ -395,3 +395,34 @@ class Ledger:
 
     def control_numbers(self) -> list[str]:
         return [r["interchange"] for r in self.db.execute("SELECT interchange FROM runs ORDER BY run_id")]
+
+
+def when_text(iso: str | None) -> str:
+    """A ledger timestamp in local time, to the minute."""
+    if not iso:
+        return "unknown time"
+    try:
+        moment = dt.datetime.fromisoformat(iso).astimezone()
+    except ValueError:
+        return iso
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def run_lines(runs: list[dict]) -> list[str]:
+    """`superbill ledger list`: a line per run, then its files and claims with control numbers."""
+    out = []
+    for run in runs:
+        sent = [c for c in run["claims"] if c["status"] == "sent"]
+        out.append(f"run {run['run_id']}  {when_text(run['started'])}  {run['status']}  interchange {run['interchange']}"
+                   f"  {','.join(run['formats'])}  {len(sent)} claim(s)  {run['output_dir']}")
+        for name in run["files"] if run["status"] == "done" else ():
+            out.append(f"    file {name}")
+        for claim in run["claims"]:
+            controls = f"ISA13 {claim['interchange']} GS06 {claim['group']}"
+            if claim["transaction"]:
+                controls += f" ST02 {claim['transaction']}"
+            flag = "  resubmission" if claim["resubmission"] else ""
+            state = "" if claim["status"] == "sent" else f"  ({claim['status']}: not exported)"
+            out.append(f"    {claim['claim_id']}  {claim['date_of_service']}  {claim['total_charge']}  "
+                       f"{','.join(claim['formats'])}  {controls}{flag}{state}")
+    return out

@@ -423,15 +423,6 @@ def prepare_letter(request_path: str | Path, loaded, today: dt.date | None = Non
 # ---------------------------------------------------------------- rendering
 
 
-def template_folder(loaded, option: str | None) -> Path | None:
-    """--templates DIR, else `templates:` of clinic.yaml (relative to it), else none."""
-    if option:
-        return Path(option)
-    if loaded.clinic.templates:
-        return loaded.resolve(loaded.clinic.templates)
-    return None
-
-
 def render_html(context: dict, user_dir: str | Path | None = None, name: str = "letter.html") -> str:
     from superbill.templating import environment
 
@@ -447,3 +438,37 @@ def render_letter_pdf(html: str, user_dir: str | Path | None = None, files=()) -
 
     roots = template_dirs(user_dir)
     return render_pdf(html, roots[0] if user_dir else TEMPLATES_DIR, roots, files)
+
+
+def write_letter(request_path: str | Path, loaded, output: str | Path, *, as_html: bool = False,
+                 templates_dir: str | Path | None = None, today: dt.date | None = None):
+    """Prepare, render and write the letter atomically (owner-only). Returns (path, warnings).
+
+    Every refusal — the request, its plan, the template — raises InputRejected with one problem a
+    line; nothing is written then.
+    """
+    import jinja2
+
+    from superbill.outfiles import ensure_folder, write_atomic
+    from superbill.problems import InputRejected
+    from superbill.templating import TemplateProblem, templates_folder
+
+    prepared = prepare_letter(request_path, loaded, today)
+    try:
+        user_dir = templates_folder(loaded, templates_dir)
+    except TemplateProblem as exc:
+        raise InputRejected([exc.problem]) from None
+    where = str(user_dir or "templates")
+    try:
+        html = render_html(prepared.context, user_dir)
+        data = html if as_html else render_letter_pdf(html, user_dir, prepared.files)
+    except jinja2.TemplateSyntaxError as exc:
+        raise InputRejected([Problem(exc.filename or exc.name or where, f"line {exc.lineno}", "error", exc.message)]) from None
+    except jinja2.TemplateNotFound as exc:
+        raise InputRejected([Problem(where, "", "error", f"template {exc.name} not found")]) from None
+    except (jinja2.TemplateError, CitationLibraryError) as exc:
+        raise InputRejected([Problem("letter.html", "", "error", f"the template cannot be rendered: {exc}")]) from None
+    target = Path(output)
+    ensure_folder(target.parent)
+    write_atomic(target, data)
+    return target, prepared.warnings

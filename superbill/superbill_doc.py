@@ -20,19 +20,12 @@ from pathlib import Path
 
 from superbill.claims import Claim, money, quantity_text
 from superbill.problems import ERROR, WARNING, Problem
+from superbill.templating import TemplateProblem, templates_folder  # noqa: F401 (re-exported)
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 SEX_LABELS = {"F": "Female", "M": "Male", "U": "Unknown"}
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 CPT_NOTICE = "CPT® is a registered trademark of the American Medical Association."
-
-
-class TemplateProblem(Exception):
-    """A template folder or template that cannot be used; carries one Problem."""
-
-    def __init__(self, problem: Problem):
-        self.problem = problem
-        super().__init__(problem.line())
 
 
 @dataclass
@@ -316,23 +309,6 @@ def superbill_context(patient_file, claims: list[Claim], loaded, *, issued: dt.d
 # ---------------------------------------------------------------- templates
 
 
-def templates_folder(loaded, override: str | Path | None = None) -> Path | None:
-    """The clinic's template folder: --templates wins, else `templates:` in clinic.yaml (relative to it)."""
-    if override:
-        folder = Path(override)
-        if not folder.is_dir():
-            raise TemplateProblem(Problem(str(override), "", ERROR, "templates folder not found"))
-        return folder.resolve()
-    relative = getattr(loaded.clinic, "templates", None)
-    if not relative:
-        return None
-    folder = loaded.resolve(relative)
-    if not folder.is_dir():
-        raise TemplateProblem(Problem(str(loaded.path), "templates", ERROR,
-                                      f"templates folder {relative!r} not found (relative to clinic.yaml)"))
-    return folder.resolve()
-
-
 @lru_cache(maxsize=8)
 def _environment(user_dir: str | None):
     from superbill.templating import environment
@@ -409,12 +385,15 @@ def build_patient_documents(result, loaded, *, per_session: bool = False, templa
     return documents, warnings
 
 
-def render_superbills(documents: list[SuperbillDoc]) -> list[bytes]:
+def render_superbills(documents: list[SuperbillDoc], jobs: int | None = None) -> list[bytes]:
     """PDF bytes for each document, in order. The one HTML-to-PDF entry point for superbills, so
-    batch optimizations (shared fonts, parallel layout) live here and callers do not change."""
-    from superbill.pdf import render_pdf
+    batch optimizations live here and callers do not change: each PDF is byte-for-byte what one
+    `pdf.render_pdf` call makes for it, but a batch shares slim copies of the fonts and is laid out
+    by `jobs` worker processes (default: by batch size and cores; 1 = this process only). See
+    `superbill.pdfbatch`."""
+    from superbill.pdfbatch import render_pdfs
 
-    return [render_pdf(doc.html, doc.base_dir, doc.roots, files=doc.files) for doc in documents]
+    return render_pdfs([(doc.html, doc.base_dir, doc.roots, doc.files) for doc in documents], jobs=jobs)
 
 
 def write_documents(documents: list[SuperbillDoc], out_dir: str | Path, *, html: bool = False,

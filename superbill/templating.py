@@ -12,6 +12,32 @@ from pathlib import Path
 import jinja2
 
 from superbill.paths import TEMPLATES_DIR
+from superbill.problems import ERROR, Problem
+
+
+class TemplateProblem(Exception):
+    """A template folder or template that cannot be used; carries one Problem."""
+
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        super().__init__(problem.line())
+
+
+def templates_folder(loaded, override: str | Path | None = None) -> Path | None:
+    """The clinic's template folder: --templates wins, else `templates:` in clinic.yaml (relative to it)."""
+    if override:
+        folder = Path(override)
+        if not folder.is_dir():
+            raise TemplateProblem(Problem(str(override), "", ERROR, "templates folder not found"))
+        return folder.resolve()
+    relative = getattr(loaded.clinic, "templates", None)
+    if not relative:
+        return None
+    folder = loaded.resolve(relative)
+    if not folder.is_dir():
+        raise TemplateProblem(Problem(str(loaded.path), "templates", ERROR,
+                                      f"templates folder {relative!r} not found (relative to clinic.yaml)"))
+    return folder.resolve()
 
 
 def template_dirs(user_dir: str | Path | None) -> list[Path]:
