@@ -57,11 +57,23 @@ def _phone(value: str) -> str:
     return digits
 
 
+# Control characters (NUL, ESC, BEL, DEL, C1) are never part of a name, an address or a note; in a
+# CSV or on a terminal they become escape sequences. Tab and line breaks stay (YAML block text).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _no_control(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("has a control character, which text cannot hold")
+    return value
+
+
 def _text_of(max_length: int, min_length: int = 1):
     return Annotated[
         str,
         BeforeValidator(_as_text),
         StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
+        AfterValidator(_no_control),
     ]
 
 
@@ -76,6 +88,7 @@ Key = Annotated[
     str,
     BeforeValidator(_as_text),
     StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+    AfterValidator(_no_control),
 ]
 NPI = _identifier(npi)
 EIN = _identifier(ein)
