@@ -133,7 +133,8 @@ from superbill.ledger import when_text as _when  # noqa: E402 (one formatting of
 
 
 def expand_inputs(inputs) -> tuple[list[Path], list[Problem]]:
-    """Files as given, folders searched recursively (sorted); duplicates dropped; hidden folders skipped."""
+    """Files as given, folders searched recursively (sorted); duplicates dropped; hidden folders skipped;
+    symbolic links out of a searched folder reported, not followed."""
     files: list[Path] = []
     problems: list[Problem] = []
     seen: set[Path] = set()
@@ -147,14 +148,27 @@ def expand_inputs(inputs) -> tuple[list[Path], list[Problem]]:
     for raw in inputs:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(
-                p for p in path.rglob("*")
-                if p.suffix.lower() in PATIENT_SUFFIXES and p.is_file()
-                and p.name.lower() not in CLINIC_NAMES
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
-            for p in found:
+            # A symbolic link that leads out of the folder is not followed: a link planted in a shared
+            # folder must not pull another clinic's patient (or any file) into this export. It is
+            # reported, so the clerk can name the target itself if it belongs.
+            root = path.resolve()
+            found, outside = [], []
+            for p in path.rglob("*"):
+                if any(part.startswith(".") for part in p.relative_to(path).parts):
+                    continue
+                if p.is_symlink():
+                    target = p.resolve()
+                    if target != root and root not in target.parents:
+                        if p.is_dir() or p.suffix.lower() in PATIENT_SUFFIXES:
+                            outside.append(p)
+                        continue
+                if p.suffix.lower() in PATIENT_SUFFIXES and p.is_file() and p.name.lower() not in CLINIC_NAMES:
+                    found.append(p)
+            for p in sorted(found):
                 add(p)
+            for p in sorted(outside):
+                problems.append(Problem(str(p), "", ERROR, "is a symbolic link out of the folder: not read "
+                                                           "(give its target to export it)"))
         elif path.exists():
             add(path)
         else:
