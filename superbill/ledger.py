@@ -342,9 +342,10 @@ class Ledger:
         transactions = transactions or {}
         now = _now()
         with self._write() as db:
-            for claim_id, st02 in transactions.items():
-                db.execute("UPDATE claims SET transaction_control = ? WHERE run_id = ? AND claim_id = ?",
-                           (st02, run_id, claim_id))
+            # `+run_id` keeps SQLite on the claim_id index: by run_id it scanned every claim of the
+            # run once per claim (10,000 claims: 6 s).
+            db.executemany("UPDATE claims SET transaction_control = ? WHERE +run_id = ? AND claim_id = ?",
+                           ((st02, run_id, claim_id) for claim_id, st02 in transactions.items()))
             db.execute("UPDATE claims SET status = 'sent', exported_at = ? WHERE run_id = ? AND status = 'pending'",
                        (now, run_id))
             db.execute("UPDATE runs SET status = 'done', finished = ? WHERE run_id = ?", (now, run_id))
