@@ -304,10 +304,25 @@ def _unnamed_files_work(folder: Path) -> bool:
     return _UNNAMED[key]
 
 
-class _Staged:
-    """A file fully written and fsynced but not yet visible under its name."""
+class _FdWriter:
+    """A minimal binary file over a raw descriptor, for writers that stream (`x12.write_837p`)."""
 
-    def __init__(self, folder: Path, name: str, data: bytes):
+    def __init__(self, fd: int):
+        self.fd = fd
+
+    def write(self, data) -> int:
+        view = memoryview(data)
+        while view:
+            written = os.write(self.fd, view)
+            view = view[written:]
+        return len(data)
+
+
+class _Staged:
+    """A file fully written and fsynced but not yet visible under its name. `data` is the bytes, or
+    a callable that writes them into the binary file it is given (streamed, never all in memory)."""
+
+    def __init__(self, folder: Path, name: str, data):
         self.folder = folder
         self.name = name
         self.fd: int | None = None
@@ -322,10 +337,10 @@ class _Staged:
             self.fd, self.tmp = fd, Path(tmp)
         try:
             os.fchmod(self.fd, 0o600)
-            view = memoryview(data)
-            while view:
-                written = os.write(self.fd, view)
-                view = view[written:]
+            if callable(data):
+                data(_FdWriter(self.fd))
+            else:
+                _FdWriter(self.fd).write(data)
             os.fsync(self.fd)
         except BaseException:
             self.discard()
@@ -385,13 +400,16 @@ class Item:
     claim: object
 
 
-def _render_837p(loaded, items: list[Item], control: int, options: ExportOptions) -> list[tuple[str, bytes]]:
-    from superbill.x12 import Envelope, build_837p
+def _render_837p(loaded, items: list[Item], control: int, options: ExportOptions) -> list[tuple[str, object]]:
+    """The interchange as a writer: `_Staged` streams it into the file segment by segment (10,000
+    claims are about 6 MB of text that never needs to be in memory at once)."""
+    from superbill.x12 import Envelope, write_837p
 
     usage = options.usage or loaded.clinic.x12.usage
     created = options.now or dt.datetime.now()
-    text = build_837p(loaded, [(i.patient_file, i.claim) for i in items], Envelope(control, created, usage))
-    return [(f"claims-{control:09d}.837", text.encode("ascii"))]
+    envelope = Envelope(control, created, usage)
+    pairs = [(i.patient_file, i.claim) for i in items]
+    return [(f"claims-{control:09d}.837", lambda handle: write_837p(loaded, pairs, envelope, handle))]
 
 
 def _by_patient(items: list[Item]) -> list[tuple[str, object, list]]:
@@ -411,7 +429,7 @@ def _render_superbill(loaded, items: list[Item], control: int, options: ExportOp
         result = PatientResult(file, patient_file=patient_file, claims=claims)
         docs, _ = build_patient_documents(result, loaded, templates_dir=folder, issued=options.today)
         documents += docs
-    pdfs = render_superbills(documents)
+    pdfs = render_superbills(documents, jobs=options.jobs)
     names, out = set(), []
     for doc, pdf in zip(documents, pdfs):
         name = f"superbill-{control:09d}-{doc.stem}.pdf"

@@ -385,12 +385,15 @@ def build_patient_documents(result, loaded, *, per_session: bool = False, templa
     return documents, warnings
 
 
-def render_superbills(documents: list[SuperbillDoc]) -> list[bytes]:
+def render_superbills(documents: list[SuperbillDoc], jobs: int | None = None) -> list[bytes]:
     """PDF bytes for each document, in order. The one HTML-to-PDF entry point for superbills, so
-    batch optimizations (shared fonts, parallel layout) live here and callers do not change."""
-    from superbill.pdf import render_pdf
+    batch optimizations live here and callers do not change: each PDF is byte-for-byte what one
+    `pdf.render_pdf` call makes for it, but a batch shares slim copies of the fonts and is laid out
+    by `jobs` worker processes (default: by batch size and cores; 1 = this process only). See
+    `superbill.pdfbatch`."""
+    from superbill.pdfbatch import render_pdfs
 
-    return [render_pdf(doc.html, doc.base_dir, doc.roots, files=doc.files) for doc in documents]
+    return render_pdfs([(doc.html, doc.base_dir, doc.roots, doc.files) for doc in documents], jobs=jobs)
 
 
 def write_documents(documents: list[SuperbillDoc], out_dir: str | Path, *, html: bool = False,

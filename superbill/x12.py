@@ -2,7 +2,9 @@
 
 Pure: `build_837p(loaded, items, envelope)` turns (patient_file, claim) pairs into the text of one
 interchange (ISA/GS, one or more ST..SE, GE/IEA); the caller supplies the control number (from the
-ledger) and the timestamp. Nothing is read or written here.
+ledger) and the timestamp. `write_837p` streams the same text into a file the caller opened, piece
+by piece (`iter_837p`), so a 10,000-claim interchange never sits in memory. Nothing else is read or
+written here.
 
 Rules (domain.md §3 and §10):
 
@@ -29,6 +31,7 @@ field's path, never its value (it may be PHI).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -349,17 +352,23 @@ def _person_key(person) -> tuple:
     return (person.last_name, person.first_name, getattr(person, "middle_name", None), person.dob, person.sex)
 
 
-def _group_key(patient_file) -> tuple:
+def _digest(key: tuple) -> bytes:
+    """A grouping key as 32 bytes (SHA-256 of its repr): kept per patient while the interchange is
+    written, so the full texts would grow with the number of patients."""
+    return hashlib.sha256(repr(key).encode("utf-8")).digest()
+
+
+def _group_key(patient_file) -> bytes:
     insurance = patient_file.insurance
     subscriber = insurance.subscriber
     person = subscriber if subscriber is not None else patient_file.patient
-    return (subscriber is None, insurance.payer_id, insurance.payer_name, insurance.member_id,
-            insurance.group_number, insurance.group_name, insurance.filing_indicator,
-            _person_key(person), person.address.model_dump_json())
+    return _digest((subscriber is None, insurance.payer_id, insurance.payer_name, insurance.member_id,
+                    insurance.group_number, insurance.group_name, insurance.filing_indicator,
+                    _person_key(person), person.address.model_dump_json()))
 
 
-def _patient_key(patient_file) -> tuple:
-    return (patient_file.patient.model_dump_json(), patient_file.insurance.model_dump_json())
+def _patient_key(patient_file) -> bytes:
+    return _digest((patient_file.patient.model_dump_json(), patient_file.insurance.model_dump_json()))
 
 
 def _chunks(seq: list, size: int):
@@ -370,10 +379,14 @@ def _chunks(seq: list, size: int):
 def _groups(items) -> list[tuple[object, list[tuple[object, list]]]]:
     """[(subscriber's patient_file, [(patient_file, claims), ...]), ...] in order of first appearance,
     each patient's claims in chunks of at most MAX_CLAIMS_PER_HL."""
-    groups: dict[tuple, dict[tuple, tuple[object, list]]] = {}
+    groups: dict[bytes, dict[bytes, tuple[object, list]]] = {}
+    keys: dict[int, tuple[bytes, bytes]] = {}  # by patient file object: its claims share one
     for patient_file, claim in items:
-        patients = groups.setdefault(_group_key(patient_file), {})
-        patients.setdefault(_patient_key(patient_file), (patient_file, []))[1].append(claim)
+        key = keys.get(id(patient_file))
+        if key is None:
+            key = keys[id(patient_file)] = (_group_key(patient_file), _patient_key(patient_file))
+        patients = groups.setdefault(key[0], {})
+        patients.setdefault(key[1], (patient_file, []))[1].append(claim)
     out = []
     for patients in groups.values():
         members = list(patients.values())
@@ -393,8 +406,48 @@ def build_837p(loaded, items, envelope: Envelope) -> str:
     """The 837P interchange for `items`, a list of (patient_file, claim), in that order.
 
     Raises X12DataError (with the field's path) when a value cannot be carried; run
-    `clinic_problems` and `patient_problems` first to report those per file.
+    `clinic_problems` and `patient_problems` first to report those per file. The text is
+    `iter_837p` joined; `write_837p` streams the same text to a file.
     """
+    return "".join(iter_837p(loaded, items, envelope))
+
+
+def write_837p(loaded, items, envelope: Envelope, out, chunk_size: int = 1 << 16) -> int:
+    """Write the interchange `build_837p` returns to the binary file `out` (ASCII), segment by
+    segment in chunks of about `chunk_size` bytes, never holding the whole text; returns the number
+    of bytes written. Raises like `build_837p`, possibly after part of the text is written."""
+    written = 0
+    pending: list[str] = []
+    size = 0
+    for line in iter_837p(loaded, items, envelope):
+        pending.append(line)
+        size += len(line)
+        if size >= chunk_size:
+            written += out.write("".join(pending).encode("ascii")) or 0
+            pending, size = [], 0
+    if pending:
+        written += out.write("".join(pending).encode("ascii")) or 0
+    return written
+
+
+def _transactions(items) -> list[list]:
+    """The subscriber groups split into transaction sets of at most MAX_CLAIMS_PER_ST claims."""
+    transactions: list[list] = [[]]
+    count = 0
+    for group in _groups(items):
+        size = sum(len(claims) for _, claims in group[1])
+        if transactions[-1] and count + size > MAX_CLAIMS_PER_ST:
+            transactions.append([])
+            count = 0
+        transactions[-1].append(group)
+        count += size
+    return transactions
+
+
+def iter_837p(loaded, items, envelope: Envelope):
+    """The 837P interchange in pieces (whole segments, each followed by a newline), a few hundred
+    segments at most per piece: the SE segment count is counted as the segments go by, so no
+    more than one piece is held at a time."""
     items = list(items)
     if not items:
         raise ValueError("an 837P needs at least one claim")
@@ -419,51 +472,45 @@ def build_837p(loaded, items, envelope: Envelope) -> str:
         segment("N4", parts["city"], practice.address.state, practice.address.zip),
         segment("REF", "EI", practice.tax_id),
     ]
+    transactions = _transactions(items)
 
-    # Split the subscriber groups into transaction sets of at most MAX_CLAIMS_PER_ST claims.
-    transactions: list[list] = [[]]
-    count = 0
-    for group in _groups(items):
-        size = sum(len(claims) for _, claims in group[1])
-        if transactions[-1] and count + size > MAX_CLAIMS_PER_ST:
-            transactions.append([])
-            count = 0
-        transactions[-1].append(group)
-        count += size
-
-    out = [
-        _isa(parts, envelope),
-        segment("GS", "HC", parts["sender"], parts["receiver"], created.strftime("%Y%m%d"),
-                created.strftime("%H%M"), control, "X", VERSION),
-    ]
+    yield _isa(parts, envelope) + "\n"
+    yield segment("GS", "HC", parts["sender"], parts["receiver"], created.strftime("%Y%m%d"),
+                  created.strftime("%H%M"), control, "X", VERSION) + "\n"
     for st_number, groups in enumerate(transactions, start=1):
         st_control = f"{st_number:04d}"
-        body = [
+        head = [
             segment("ST", "837", st_control, VERSION),
             segment("BHT", "0019", "00", f"{control:09d}{st_number:04d}", created.strftime("%Y%m%d"),
                     created.strftime("%H%M"), "CH"),
             *header_tail,
         ]
+        count = len(head)
+        yield "\n".join(head) + "\n"
         hl = 1
         for subscriber_file, members in groups:
             hl += 1
             subscriber_hl = hl
             is_self = subscriber_file.insurance.subscriber is None
-            body.append(segment("HL", subscriber_hl, "1", "22", "0" if is_self else "1"))
-            body.append(_sbr(subscriber_file))
-            body.extend(_subscriber_segments(subscriber_file))
+            loop = [segment("HL", subscriber_hl, "1", "22", "0" if is_self else "1"), _sbr(subscriber_file),
+                    *_subscriber_segments(subscriber_file)]
             for patient_file, claims in members:
                 if not is_self:
                     hl += 1
-                    body.append(segment("HL", hl, subscriber_hl, "23", "0"))
-                    body.extend(_patient_segments(patient_file))
+                    loop.append(segment("HL", hl, subscriber_hl, "23", "0"))
+                    loop.extend(_patient_segments(patient_file))
                 for claim in claims:
-                    body.extend(_claim_segments(claim, practice.npi, book))
-        body.append(segment("SE", len(body) + 1, st_control))
-        out.extend(body)
-    out.append(segment("GE", len(transactions), control))
-    out.append(segment("IEA", "1", f"{control:09d}"))
-    return "\n".join(out) + "\n"
+                    loop.extend(_claim_segments(claim, practice.npi, book))
+                    if len(loop) >= 256:
+                        count += len(loop)
+                        yield "\n".join(loop) + "\n"
+                        loop = []
+            if loop:
+                count += len(loop)
+                yield "\n".join(loop) + "\n"
+        yield segment("SE", count + 1, st_control) + "\n"
+    yield segment("GE", len(transactions), control) + "\n"
+    yield segment("IEA", "1", f"{control:09d}") + "\n"
 
 
 def claim_controls(items) -> dict[str, str]:
