@@ -134,6 +134,7 @@ def same_font(a: bytes, b: bytes) -> bool:
         if sorted(x.keys()) != sorted(y.keys()):
             return False
         y["head"].modified = x["head"].modified
+        y["head"].checkSumAdjustment = x["head"].checkSumAdjustment  # a checksum over the file, time included
         return all(x.getTableData(tag) == y.getTableData(tag) for tag in x.keys() if tag != "GlyphOrder")
     except Exception:  # noqa: BLE001
         return False
