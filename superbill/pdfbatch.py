@@ -1,24 +1,27 @@
 """Many HTML documents to many PDFs, fast, each PDF exactly what `pdf.render_pdf` makes on its own.
 
-Where the time goes (bench/README.md): per superbill, WeasyPrint lays the pages out (most of the
-rest) and, in `write_pdf`, subsets every embedded font with fontTools. That subsetting parses the
-whole system font each time, including its GSUB/GPOS layout tables, which it then drops: about
-0.1 s per font, three fonts per superbill. Two things are shared across a batch here:
+Where the time goes (bench/README.md): per superbill, WeasyPrint lays the pages out (about 60% of
+a one-page superbill on this template) and, in `write_pdf`, subsets each embedded font (two or
+three per superbill) with fontTools. That subsetting parses the whole system font each time,
+GSUB/GPOS layout tables included, which it then drops: about 0.1 s per font. Shared here:
 
-* **a slim copy of each font**, made once per process: the same font with GSUB/GPOS removed and
-  only the glyphs of the Latin, punctuation and currency characters kept (glyph ids unchanged).
-  A document whose glyphs are all in the slim copy is subset from it instead of from the full
-  font, with WeasyPrint's own options: the embedded font comes out byte-for-byte the same, 3-4x
-  faster. Any other document (a glyph outside the slim copy, a variable, colour or CFF font, a
-  font collection) takes WeasyPrint's usual path. Each PDF is still written on its own, so it
-  holds its own pages, metadata and fonts subset to its own glyphs, nothing of another document;
+* **a slim copy of each font**: the same font with GSUB/GPOS removed and only the glyphs of the
+  Latin, punctuation and currency characters (and the ligatures shaping may put in their place)
+  kept, glyph ids unchanged. A document whose glyphs are all in the slim copy is subset from it
+  instead of from the full font, with WeasyPrint's own options: the embedded font comes out
+  byte-for-byte the same, 3-4x faster. The first time a slim copy serves, the font is also subset
+  the usual way and the two compared; a slim copy that would change anything is dropped. A
+  checked copy is kept in the user's cache folder (`cache_folder()`), so later runs and single
+  superbills use it at once. Any other document (a glyph outside the slim copy; a variable, colour
+  or CFF font; a font collection) takes WeasyPrint's usual path. Each PDF is still written on its
+  own: its own pages, metadata and fonts subset to its own glyphs, nothing of another document;
 * **worker processes** (`jobs`): the documents are laid out in parallel by forked workers that
-  inherit the loaded WeasyPrint and the slim fonts, results returned in order.
+  inherit the loaded WeasyPrint and the slim fonts, results returned in order (automatically only
+  on cores that are idle: the layout is CPU-bound).
 
 `render_pdfs(items, jobs=None)` is the entry point; an item is (html, base_dir, roots, files) as
 for `pdf.render_pdf`.
 """
-
 from __future__ import annotations
 
 import hashlib
@@ -27,8 +30,10 @@ import os
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
-# Fewer documents than this: the slim fonts (about 0.3 s per font to make and check) would not pay back.
+# Fewer documents than this: making the slim fonts (about 0.4 s per font, with their check) would not
+# pay back; smaller batches use the slim fonts only when they are already made (cached on disk).
 SLIM_MIN_DOCUMENTS = 4
 # Documents per worker process before a second worker is worth its start (fork and warm-up).
 DOCUMENTS_PER_WORKER = 4
@@ -62,6 +67,7 @@ class SlimFont:
 
 _SLIMS: dict[tuple, SlimFont | None] = {}
 _ACTIVE = 0
+_BUILD = 0
 _LOCK = threading.Lock()
 _ORIGINAL = None
 STATS = {"slim": 0, "full": 0}  # documents' fonts subset each way in this process (for the bench)
@@ -111,11 +117,84 @@ def build_slim(content: bytes, hinting: bool = False) -> SlimFont | None:
     return SlimFont(out.getvalue(), frozenset(glyphs))
 
 
+# ---------------------------------------------------------------- the slim fonts on disk
+#
+# A slim copy that passed its check is kept in the user's cache folder (not PHI: a system font),
+# so later runs, and single superbills, skip making and checking it (about 0.4 s per font).
+# One file per (font content, hinting, fontTools, WeasyPrint, repertoire); a damaged, foreign or
+# unreadable file is ignored.
+
+_MAGIC = b"superbill-slim-font-1\n"
+
+
+def cache_folder() -> Path | None:
+    """$SUPERBILL_CACHE_DIR (empty: no cache), else $XDG_CACHE_HOME/superbill, else ~/.cache/superbill."""
+    raw = os.environ.get("SUPERBILL_CACHE_DIR")
+    if raw is not None:
+        return Path(raw) if raw else None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "superbill"
+
+
+def _cache_file(key: tuple) -> Path | None:
+    folder = cache_folder()
+    if folder is None:
+        return None
+    import fontTools
+    import weasyprint
+
+    tag = hashlib.blake2b(repr((key, fontTools.version, weasyprint.__version__, sorted(REPERTOIRE))).encode(),
+                          digest_size=20).hexdigest()
+    return folder / "fonts" / f"{tag}.slim"
+
+
+def _load_cached(key: tuple) -> SlimFont | None:
+    path = _cache_file(key)
+    try:
+        if path is None or not path.is_file():
+            return None
+        info = path.stat()
+        if info.st_uid != os.getuid() or info.st_mode & 0o022:
+            return None  # someone else's file: never trust it
+        raw = path.read_bytes()
+    except (OSError, AttributeError):
+        return None
+    head = len(_MAGIC)
+    digest, payload = raw[head:head + 32], raw[head + 32:]
+    if not raw.startswith(_MAGIC) or hashlib.blake2b(payload, digest_size=32).digest() != digest or len(payload) < 4:
+        return None
+    count = int.from_bytes(payload[:4], "big")
+    ids = payload[4:4 + 4 * count]
+    if len(ids) != 4 * count:
+        return None
+    glyphs = frozenset(int.from_bytes(ids[i:i + 4], "big") for i in range(0, len(ids), 4))
+    return SlimFont(payload[4 + 4 * count:], glyphs, verified=True)
+
+
+def _store_cached(key: tuple, slim: SlimFont) -> None:
+    path = _cache_file(key)
+    if path is None:
+        return
+    from superbill.outfiles import ensure_folder, write_atomic
+
+    ids = b"".join(g.to_bytes(4, "big") for g in sorted(slim.glyphs))
+    payload = len(slim.glyphs).to_bytes(4, "big") + ids + slim.data
+    try:
+        ensure_folder(path.parent)
+        write_atomic(path, _MAGIC + hashlib.blake2b(payload, digest_size=32).digest() + payload, mode=0o600)
+    except OSError:
+        pass  # a read-only or full home: the next run makes it again
+
+
 def _slim_for(key: tuple, content: bytes, hinting: bool) -> SlimFont | None:
     with _LOCK:
         if key in _SLIMS:
             return _SLIMS[key]
-    slim = build_slim(content, hinting)
+    slim = _load_cached(key)
+    if slim is None:
+        if not _BUILD:
+            return None  # a small batch: not worth making one now
+        slim = build_slim(content, hinting)
     with _LOCK:
         if len(_SLIMS) > 64:
             _SLIMS.clear()
@@ -159,11 +238,13 @@ def _fast_subset(self, to_unicode, hinting):
                 self.file_content = original
                 _ORIGINAL(self, to_unicode, hinting)
                 STATS["full"] += 1
+                agree = same_font(self.file_content, fast)
                 with _LOCK:
-                    if same_font(self.file_content, fast):
-                        slim.verified = True
-                    else:
+                    slim.verified = agree
+                    if not agree:
                         _SLIMS[key] = None
+                if agree:
+                    _store_cached(key, slim)
                 return
             self.file_content = original  # fontTools refused the slim copy: do it the usual way
     STATS["full"] += 1
@@ -187,17 +268,20 @@ def _install() -> bool:
 
 
 @contextmanager
-def fast_fonts():
-    """Within this block, fonts are subset from their slim copies where possible."""
-    global _ACTIVE
+def fast_fonts(build: bool = True):
+    """Within this block, fonts are subset from their slim copies where possible; slim copies
+    are made when missing if `build`, else only those already made (in memory or on disk) serve."""
+    global _ACTIVE, _BUILD
     _install()
     with _LOCK:
         _ACTIVE += 1
+        _BUILD += int(build)
     try:
         yield
     finally:
         with _LOCK:
             _ACTIVE -= 1
+            _BUILD -= int(build)
 
 
 # ---------------------------------------------------------------- documents
@@ -258,7 +342,8 @@ def render_pdfs(items, jobs: int | None = None) -> list[bytes]:
     `pdf.render_pdf` one at a time. Raises what WeasyPrint raises for a document that fails."""
     items = list(items)
     if len(items) < SLIM_MIN_DOCUMENTS:
-        return [_render_item(item) for item in items]
+        with fast_fonts(build=False):
+            return [_render_item(item) for item in items]
     with fast_fonts():
         # The first document in this process: loads WeasyPrint and makes the slim fonts, which
         # forked workers then inherit.

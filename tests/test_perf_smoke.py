@@ -33,6 +33,7 @@ from superbill.pdf import render_pdf
 from superbill.superbill_doc import build_patient_documents, render_superbills
 
 ISSUED = dt.date(2026, 12, 1)
+FIXED_TIME = "1767225600"
 CREATED = dt.datetime(2026, 12, 1, 10, 15)
 PEOPLE = [  # (id, first, last): distinct words to look for in each other's files
     ("P1001", "Zebulon", "Quagmire"),
@@ -44,7 +45,8 @@ PEOPLE = [  # (id, first, last): distinct words to look for in each other's file
 
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
-    """A clinic with four patients, their superbill documents, and each rendered on its own."""
+    """Four patients' superbill documents, their totals, and each rendered on its own (the plain
+    path, fonts subset from the system fonts: no slim copy in this process yet or, later, inactive)."""
     folder = tmp_path_factory.mktemp("batch")
     clinic(folder)
     loaded = load(folder)
@@ -58,13 +60,25 @@ def batch(tmp_path_factory):
         docs, _ = build_patient_documents(result, loaded, issued=ISSUED)
         documents += docs
         expected[pid] = sum(c.total_charge for c in result.claims)
-    return documents, expected
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOURCE_DATE_EPOCH", FIXED_TIME)
+        plain = one_at_a_time(documents)
+    return documents, expected, plain
 
 
 @pytest.fixture
 def fixed_time(monkeypatch):
     # fontTools stamps each embedded font with the time it was saved: fix it to compare bytes.
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", FIXED_TIME)
+
+
+@pytest.fixture(autouse=True)
+def fresh_font_cache(tmp_path, monkeypatch):
+    """No slim font in memory, an empty cache folder of our own."""
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("SUPERBILL_CACHE_DIR", str(folder))
+    monkeypatch.setattr(pdfbatch, "_SLIMS", {})
+    return folder
 
 
 def one_at_a_time(documents) -> list[bytes]:
@@ -118,8 +132,7 @@ def check_superbill(data: bytes, pid: str, first: str, last: str, total) -> None
 
 
 def test_batch_superbills_are_the_one_at_a_time_pdfs_byte_for_byte(batch, fixed_time):
-    documents, expected = batch
-    plain = one_at_a_time(documents)
+    documents, expected, plain = batch
     before = dict(pdfbatch.STATS)
     sequential = render_superbills(documents, jobs=1)
     assert sequential == plain
@@ -130,9 +143,8 @@ def test_batch_superbills_are_the_one_at_a_time_pdfs_byte_for_byte(batch, fixed_
     assert len(pypdf.PdfReader(io.BytesIO(sequential[1])).pages) >= 1
 
 
-def test_a_slim_font_that_would_change_the_output_is_dropped(batch, fixed_time, monkeypatch):
-    documents, _ = batch
-    plain = one_at_a_time(documents)
+def test_a_slim_font_that_would_change_the_output_is_dropped(batch, fixed_time, monkeypatch, fresh_font_cache):
+    documents, _, plain = batch
     real_build = pdfbatch.build_slim
 
     def broken(content, hinting=False):
@@ -148,9 +160,32 @@ def test_a_slim_font_that_would_change_the_output_is_dropped(batch, fixed_time, 
         return pdfbatch.SlimFont(out.getvalue(), slim.glyphs)
 
     monkeypatch.setattr(pdfbatch, "build_slim", broken)
-    monkeypatch.setattr(pdfbatch, "_SLIMS", {})
     assert render_superbills(documents, jobs=1) == plain
     assert pdfbatch._SLIMS and all(slim is None for slim in pdfbatch._SLIMS.values())
+    assert not list(fresh_font_cache.rglob("*.slim"))  # and not kept for the next run
+
+
+def test_checked_slim_fonts_are_kept_on_disk_and_serve_a_single_superbill(batch, fixed_time, fresh_font_cache,
+                                                                           monkeypatch):
+    documents, _, plain = batch
+    assert render_superbills(documents, jobs=1) == plain  # four: enough to make the slim fonts
+    cached = sorted(fresh_font_cache.rglob("*.slim"))
+    assert len(cached) >= 2 and all(oct(p.stat().st_mode & 0o777) == "0o600" for p in cached)
+
+    monkeypatch.setattr(pdfbatch, "_SLIMS", {})  # a new run: only the disk remembers
+    before = dict(pdfbatch.STATS)
+    assert render_superbills(documents[:1]) == plain[:1]
+    assert pdfbatch.STATS["slim"] >= before["slim"] + 2 and pdfbatch.STATS["full"] == before["full"]
+
+    for path in cached:  # damaged, or writable by others: ignored, the usual path serves
+        data = bytearray(path.read_bytes())
+        data[-1] ^= 0xFF
+        path.write_bytes(bytes(data))
+    cached[0].chmod(0o666)
+    monkeypatch.setattr(pdfbatch, "_SLIMS", {})
+    before = dict(pdfbatch.STATS)
+    assert render_superbills(documents[1:2]) == plain[1:2]
+    assert pdfbatch.STATS["slim"] == before["slim"] and pdfbatch.STATS["full"] >= before["full"] + 2
 
 
 def test_same_font_ignores_only_the_save_time():
