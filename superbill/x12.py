@@ -77,8 +77,10 @@ def text(value, max_len: int) -> str:
     """Free text made X12-safe: upper-case ASCII, no delimiters or control characters, trimmed."""
     if value is None:
         return ""
-    value = unicodedata.normalize("NFKC", str(value)).translate(_TRANSLITERATE)
-    value = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii")
+    value = str(value)
+    if not value.isascii():  # ASCII is already its own NFKC/NFKD form, with nothing to transliterate
+        value = unicodedata.normalize("NFKC", value).translate(_TRANSLITERATE)
+        value = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii")
     value = _NOT_BASIC.sub(" ", value.upper())
     return " ".join(value.split())[:max_len].rstrip()
 
