@@ -25,6 +25,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import sqlite3
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -557,6 +558,9 @@ def export_claims(inputs, loaded, options: ExportOptions) -> ExportReport:
         except ledger_mod.LedgerError as exc:
             report.fatal.append(Problem(str(ledger_path), "", ERROR, str(exc).split(": ", 1)[-1]))
             return report
+        except sqlite3.Error as exc:  # e.g. the disk is full
+            report.fatal.append(Problem(str(ledger_path), "", ERROR, f"cannot be written ({exc}); nothing exported"))
+            return report
         except OSError as exc:
             report.fatal.append(Problem(str(out_dir), "", ERROR, f"cannot create the output folder ({exc.strerror})"))
             return report
@@ -570,9 +574,19 @@ def export_claims(inputs, loaded, options: ExportOptions) -> ExportReport:
         try:
             written = _write_run(loaded, items, plan, formats, out_dir, options, ledger)
         except BaseException as exc:
-            ledger.abandon_run(plan.run_id, f"failed: {exc.__class__.__name__}")
+            # A file that was named but cannot be removed again (the folder went read-only) keeps
+            # the run "writing": the next export's recovery removes it, or completes the run when
+            # every file is there. Recording the failure can fail too (the disk is full): the same.
+            leftovers = getattr(exc, "superbill_leftovers", [])
+            if not leftovers:
+                try:
+                    ledger.abandon_run(plan.run_id, f"failed: {exc.__class__.__name__}")
+                except (sqlite3.Error, ledger_mod.LedgerError):
+                    pass
             if isinstance(exc, Exception):
-                report.fatal.append(_failure_problem(exc, out_dir))
+                report.fatal.append(_failure_problem(exc, out_dir, ledger_path))
+                report.fatal += [Problem(str(path), "", ERROR, "was written but cannot be removed after the failure: "
+                                         "do not send it (the next export removes it)") for path in leftovers]
                 return report
             raise
         report.written = written
@@ -582,7 +596,7 @@ def export_claims(inputs, loaded, options: ExportOptions) -> ExportReport:
     return report
 
 
-def _failure_problem(exc: Exception, out_dir: Path) -> Problem:
+def _failure_problem(exc: Exception, out_dir: Path, ledger_path: Path | None = None) -> Problem:
     from superbill.x12 import X12DataError
 
     problem = getattr(exc, "problem", None)
@@ -592,6 +606,8 @@ def _failure_problem(exc: Exception, out_dir: Path) -> Problem:
         return Problem("", exc.path, ERROR, exc.message)
     if isinstance(exc, OSError):
         return Problem(str(out_dir), "", ERROR, f"cannot write the export ({exc.strerror or exc})")
+    if isinstance(exc, sqlite3.Error) and ledger_path is not None:
+        return Problem(str(ledger_path), "", ERROR, f"cannot record the export ({exc}); nothing exported")
     return Problem(str(out_dir), "", ERROR, f"the export failed ({exc.__class__.__name__}: {exc})")
 
 
@@ -620,11 +636,27 @@ def _write_run(loaded, items: list[Item], plan, formats, out_dir: Path, options:
         transactions = claim_controls([(i.patient_file, i.claim) for i in per_format.get("837p", [])]) \
             if "837p" in formats else {}
         ledger.finish_run(plan.run_id, transactions)
-    except BaseException:
-        for entry in staged:
-            entry.discard()
-        for path in published:
-            path.unlink(missing_ok=True)
-        _fsync_folder(out_dir)
+    except BaseException as exc:
+        leftovers = _remove_run_files(staged, published, out_dir)
+        if leftovers and isinstance(exc, Exception):
+            exc.superbill_leftovers = leftovers
         raise
     return published
+
+
+def _remove_run_files(staged: list[_Staged], published: list[Path], out_dir: Path) -> list[Path]:
+    """Undo a failed run's files, every one that can be: the named files that cannot be removed
+    are returned (a hidden .part file left behind is removed by the next export's recovery)."""
+    for entry in staged:
+        try:
+            entry.discard()
+        except OSError:
+            pass
+    leftovers = []
+    for path in published:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            leftovers.append(path)
+    _fsync_folder(out_dir)
+    return leftovers
