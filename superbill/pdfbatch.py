@@ -53,8 +53,8 @@ REPERTOIRE = _ranges((0x20, 0x7E), (0xA0, 0x24F), (0x2010, 0x205E), (0x20A0, 0x2
                      (0x2190, 0x21FF), (0x2212, 0x2212), (0x25A0, 0x25FF), (0x2713, 0x2714), (0xFFFD, 0xFFFD))
 
 
-
-def _SUBSTITUTES(code: int) -> bool:
+def _substitute_code(code: int) -> bool:
+    """Private-use and presentation-form code points: where fonts put ligatures (fi, ffi, ...)."""
     return 0xE000 <= code <= 0xF8FF or 0xFB00 <= code <= 0xFB4F
 
 
@@ -99,7 +99,7 @@ def build_slim(content: bytes, hinting: bool = False) -> SlimFont | None:
         # The repertoire's glyphs, plus what shaping may substitute for them (GSUB ligatures such
         # as fi and ffi): glyphs in no cmap entry, private-use and presentation-form glyphs.
         encoded = set(cmap.values())
-        names = {name for code, name in cmap.items() if code in REPERTOIRE or _SUBSTITUTES(code)}
+        names = {name for code, name in cmap.items() if code in REPERTOIRE or _substitute_code(code)}
         names.update(name for name in font.getGlyphOrder() if name not in encoded)
         glyphs = {font.getGlyphID(name) for name in names} | {0}
         if "GPOS" in font and "kern" in font:  # the subsetter drops a legacy kern table beside GPOS

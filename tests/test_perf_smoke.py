@@ -206,8 +206,6 @@ def test_same_font_ignores_only_the_save_time():
 
 
 def _a_system_font() -> str:
-    from weasyprint.text.fonts import FontConfiguration  # noqa: F401 - fontconfig is there
-
     out = subprocess.run(["fc-match", "-f", "%{file}", "sans-serif"], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.endswith((".ttf", ".TTF")), out
     return out.stdout
