@@ -11,6 +11,8 @@ import io
 import os
 import socket
 import stat
+import subprocess
+import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -159,10 +161,15 @@ def test_markup_in_every_field_is_printed_as_text_and_nothing_is_fetched(hostile
     check = run("check", folder / "patients" / "example.yaml", folder / "requests" / "example.yaml", clinic=clinic)
     assert check.exit_code == 0, check.output
 
-    # the superbill
-    render = run("render", folder / "patients" / "example.yaml", "-o", tmp_path / "sb", clinic=clinic)
-    assert render.exit_code == 0, render.output
+    # the superbill, from a real process: WeasyPrint's own warnings (a refused URL could quote the
+    # data) must not reach the terminal either
+    render = subprocess.run([sys.executable, "-m", "superbill.cli", "--clinic", str(clinic), "render",
+                             str(folder / "patients" / "example.yaml"), "-o", str(tmp_path / "sb")],
+                            capture_output=True, text=True, timeout=120)
+    assert render.returncode == 0, render.stderr
+    assert render.stderr == ""
     (superbill,) = (tmp_path / "sb").glob("*.pdf")
+    assert render.stdout.splitlines() == [f"wrote {superbill}", "1 superbill(s) written for 1 of 1 file(s)"]
     text = squash(pdf_text(superbill))
     for shown in (f"Jane{m['b']}", squash(m["jinja"]), "Ketamine<b>HCl</b>", f"Plan{squash(m['js'])}", "<u>Spfld</u>",
                   squash(m["entity"]), "<b>card</b>", "<i>Jr", squash(m["img"][:60]), f"ECG{m['b']}"):
