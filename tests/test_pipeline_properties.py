@@ -421,7 +421,7 @@ def _money_after(label: str, text: str) -> Decimal:
 
 
 @settings(max_examples=budget(8, 120), **SETTINGS)
-@given(practice_case(patients=(1, 1), sessions=(1, 3), wild=PDF_WILD), st.booleans())
+@given(practice_case(patients=(1, 1), sessions=(1, 2), wild=PDF_WILD), st.booleans())
 def test_generated_superbill_and_cms1500_read_back_with_the_same_totals(case, data_only):
     clinic, patients = case
     with tempfile.TemporaryDirectory(prefix="superbill-pdf-") as tmp:
@@ -547,7 +547,7 @@ def _cli(*args):
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
-@settings(max_examples=budget(150, 1500), **SETTINGS)
+@settings(max_examples=budget(120, 1500), **SETTINGS)
 @given(invalid_case())
 def test_mutated_input_exits_0_or_1_with_one_line_per_problem_naming_the_path(case):
     clinic, patients, target, kind, path, suffix = case
