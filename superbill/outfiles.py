@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tempfile
@@ -10,16 +11,34 @@ from pathlib import Path
 
 
 def safe_name(text: str, fallback: str = "file") -> str:
-    """A filesystem-safe name part: ASCII letters, digits, '-', '_' and '.'; never '..' or a path."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    """A filesystem-safe name part: ASCII letters, digits, '-', '_' and '.'; never '..' or a path.
+
+    Accents fold away (José -> Jose). When letters with no ASCII form are dropped (患者1, Ωμέγα),
+    a short hash of the original is appended so that two different ids never share a file name.
+    """
+    decomposed = unicodedata.normalize("NFKD", text)
+    ascii_text = decomposed.encode("ascii", "ignore").decode("ascii")
     cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "-", ascii_text).strip("-.")
-    cleaned = re.sub(r"\.{2,}", ".", cleaned)
-    return cleaned[:80] or fallback
+    cleaned = re.sub(r"\.{2,}", ".", cleaned)[:80]
+    dropped = any(ord(ch) > 127 and not unicodedata.combining(ch) for ch in decomposed)
+    if dropped:
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+        return f"{cleaned}-{digest}" if cleaned else f"{fallback}-{digest}"
+    return cleaned or fallback
 
 
 def ensure_folder(folder: str | Path) -> Path:
+    """Create the folder and any missing parents, each readable by the owner only."""
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    missing = []
+    for candidate in [folder, *folder.parents]:
+        if candidate.exists():
+            break
+        missing.append(candidate)
+    for candidate in reversed(missing):
+        candidate.mkdir(mode=0o700, exist_ok=True)
+    if not folder.is_dir():
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)  # raises the precise error
     return folder
 
 
