@@ -40,3 +40,21 @@ def test_nested_output_folders_are_all_private(tmp_path):
     ensure_folder(tmp_path / "a" / "b" / "c")
     for part in ("a", "a/b", "a/b/c"):
         assert stat.S_IMODE((tmp_path / part).stat().st_mode) == 0o700
+
+
+def test_overpayment_prints_a_credit_not_a_negative_balance(tmp_path):
+    import pdfplumber
+
+    make_clinic(tmp_path)
+    data = example_patient()
+    data["sessions"][0]["payments"] = [{"date": "2026-11-02", "amount": 1200.00, "method": "card"}]
+    path = write_yaml(tmp_path / "over.yaml", data)
+    out = tmp_path / "out"
+    result = run("render", path, "-o", out, clinic=tmp_path / "clinic.yaml")
+    assert result.exit_code == 0, result.output
+    (pdf,) = out.glob("*.pdf")
+    with pdfplumber.open(pdf) as document:
+        text = "\n".join(page.extract_text() for page in document.pages)
+    assert "Credit $165.00" in text
+    assert "Balance due" not in text
+    assert "-165.00" not in text
