@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 import re
-import threading
+from functools import lru_cache
 from dataclasses import dataclass
 
 from superbill.paths import CODES_DIR
@@ -120,27 +120,14 @@ def _matches(target: str, code: str) -> bool:
     return code.startswith(target)
 
 
-_lock = threading.Lock()
-_index: _Index | None = None
-_excludes1: _Excludes1 | None = None
-
-
+@lru_cache(maxsize=1)
 def _load() -> _Index:
-    global _index
-    if _index is None:
-        with _lock:
-            if _index is None:
-                _index = _Index(INDEX_FILE.read_text(encoding="utf-8"))
-    return _index
+    return _Index(INDEX_FILE.read_text(encoding="utf-8"))
 
 
+@lru_cache(maxsize=1)
 def _load_excludes1() -> _Excludes1:
-    global _excludes1
-    if _excludes1 is None:
-        with _lock:
-            if _excludes1 is None:
-                _excludes1 = _Excludes1(EXCLUDES1_FILE.read_text(encoding="utf-8"))
-    return _excludes1
+    return _Excludes1(EXCLUDES1_FILE.read_text(encoding="utf-8"))
 
 
 def lookup(code: str) -> Entry | None:

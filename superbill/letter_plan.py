@@ -6,8 +6,6 @@ refused before a letter is written.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from superbill.problems import Problem
 
 
@@ -51,7 +49,3 @@ def plan_problems(request, loaded, file: str, patient_file=None) -> list[Problem
         return "plan" + path[len("sessions[0]"):] if path.startswith("sessions[0]") else path
 
     return [Problem(p.file, remap(p.path), p.severity, p.message) for p in problems]
-
-
-def course_cost(claim, sessions: int) -> tuple[Decimal, Decimal]:
-    return claim.total_charge, claim.total_charge * sessions

@@ -29,6 +29,13 @@ def write_yaml(path: Path, data) -> Path:
     return path
 
 
+def edit_yaml(path: Path, change) -> Path:
+    """Load a YAML file, let `change` edit the data in place, write it back."""
+    data = read_yaml(path)
+    change(data)
+    return write_yaml(path, data)
+
+
 def example_patient() -> dict:
     return copy.deepcopy(read_yaml(EXAMPLES_DIR / "patients" / "example.yaml"))
 

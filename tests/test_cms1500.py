@@ -17,6 +17,8 @@ import pdfplumber
 import pytest
 import yaml
 
+from helpers import edit_yaml
+
 from superbill import cms1500
 from superbill.load import load_clinic, process_patient
 from superbill.starter import write_starter
@@ -90,12 +92,6 @@ def page_lines(page) -> list[dict]:
 # ---------------------------------------------------------------- a clinic with real claims
 
 
-def _edit(path: Path, change) -> None:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    change(data)
-    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
-
-
 @pytest.fixture(scope="module")
 def clinic_dir(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("clinic")
@@ -111,7 +107,7 @@ def clinic_dir(tmp_path_factory) -> Path:
             "midazolam": {"ndc": "0409-2305-17", "mg_per_ml": 1, "single_dose": False},
         })
 
-    _edit(folder / "clinic.yaml", more_drugs)
+    edit_yaml(folder / "clinic.yaml", more_drugs)
 
     def eleven_lines(patient):
         session = dict(patient["sessions"][0])
@@ -128,7 +124,7 @@ def clinic_dir(tmp_path_factory) -> Path:
         })
         patient["sessions"].append(session)
 
-    _edit(folder / "patients" / "example.yaml", eleven_lines)
+    edit_yaml(folder / "patients" / "example.yaml", eleven_lines)
 
     spouse = yaml.safe_load((folder / "patients" / "example.yaml").read_text(encoding="utf-8"))
     spouse["patient"].update({"id": "P0002", "first_name": "José", "middle_name": "Luis", "last_name": "Núñez",
@@ -379,7 +375,7 @@ def test_data_only_prints_the_same_data_without_the_form(six_pdf, batch_data_onl
 
 def test_a_clinic_css_override_shifts_the_data_for_its_printer(tmp_path, claims):
     write_starter(tmp_path)
-    _edit(tmp_path / "clinic.yaml", lambda c: c.update({"templates": "./templates"}))
+    edit_yaml(tmp_path / "clinic.yaml", lambda c: c.update({"templates": "./templates"}))
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates" / "cms1500.css").write_text(
         '{% include "default:cms1500.css" %}\n.sheet { left: 0.1in; }\n', encoding="utf-8")

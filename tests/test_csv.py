@@ -11,15 +11,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from helpers import edit_yaml
+
 from superbill import csvexport
 from superbill.load import load_clinic, process_patient
 from superbill.starter import write_starter
-
-
-def _edit(path: Path, change) -> None:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    change(data)
-    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +28,7 @@ def clinic_dir(tmp_path_factory) -> Path:
         session["infusion"] = {"start": "09:00", "end": "09:10"}  # a push: 96374 instead of 96365/96366
         patient["sessions"].append(session)
 
-    _edit(folder / "patients" / "example.yaml", second_session)
+    edit_yaml(folder / "patients" / "example.yaml", second_session)
 
     hostile = yaml.safe_load((folder / "patients" / "example.yaml").read_text(encoding="utf-8"))
     hostile["patient"].update({"id": "=1+2", "first_name": '=HYPERLINK("http://x")', "last_name": "+1"})

@@ -252,7 +252,7 @@ import json, sys, time
 t0 = time.perf_counter()
 from superbill import icd10cm_index as ix
 from superbill.ids import icd10cm
-imported = ix._index is None and ix._excludes1 is None
+imported = ix._load.cache_info().currsize == 0 and ix._load_excludes1.cache_info().currsize == 0
 t1 = time.perf_counter()
 ix.lookup("G90.511")
 t2 = time.perf_counter()
