@@ -66,7 +66,7 @@ def run_export(folder: Path, files_dir: Path, tag: str, jobs) -> tuple[float, in
 
 
 def load_items(folder: Path, files: list[Path]):
-    from superbill.load import load_clinic, process_patient
+    from superbill.inputs.load import load_clinic, process_patient
 
     loaded = load_clinic(folder / "clinic.yaml")
     items = []
@@ -78,7 +78,7 @@ def load_items(folder: Path, files: list[Path]):
 
 def measure_writer(loaded, items, folder: Path, streaming: bool) -> tuple[float, int]:
     """(seconds, peak bytes allocated while writing) for one interchange of `items` into a file."""
-    from superbill.x12 import Envelope, build_837p, write_837p
+    from superbill.exports.x12 import Envelope, build_837p, write_837p
 
     envelope = Envelope(7, CREATED, "T")
     target = folder / ("stream.837" if streaming else "memory.837")

@@ -59,7 +59,7 @@ def main(argv=None) -> int:
     parser.add_argument("--runs", type=int, default=10)
     args = parser.parse_args(argv)
 
-    from superbill.starter import write_starter
+    from superbill.inputs.starter import write_starter
 
     folder = Path(tempfile.mkdtemp(prefix="superbill-start-"))
     try:

@@ -5,7 +5,7 @@
 Generates N patients (bench/gen.py), builds their superbill HTML once with the library, then times
 the same HTML rendered three ways, in this one process, in turn:
 
-  naive         one `weasyprint.HTML(...).write_pdf()` per superbill (`superbill.pdf.render_pdf`)
+  naive         one `weasyprint.HTML(...).write_pdf()` per superbill (`superbill.documents.pdf.render_pdf`)
   one-document  all the same pages as ONE WeasyPrint document (bodies joined with page breaks),
                 laid out and written once (fonts subset once): the floor for WeasyPrint itself
   ours          `superbill_doc.render_superbills(documents)`, what `superbill export --format
@@ -55,8 +55,8 @@ def timed(function):
 
 
 def build_documents(folder: Path, files: list[Path]):
-    from superbill.load import load_clinic, process_patient
-    from superbill.superbill_doc import build_patient_documents
+    from superbill.inputs.load import load_clinic, process_patient
+    from superbill.documents.superbill_doc import build_patient_documents
 
     loaded = load_clinic(folder / "clinic.yaml")
     documents = []
@@ -83,7 +83,7 @@ def one_document_html(documents) -> str:
 
 
 def run_naive(documents):
-    from superbill.pdf import render_pdf
+    from superbill.documents.pdf import render_pdf
 
     return [render_pdf(d.html, d.base_dir, d.roots, files=d.files) for d in documents]
 
@@ -91,7 +91,7 @@ def run_naive(documents):
 def run_one_document(documents, html):
     from weasyprint import HTML
 
-    from superbill.pdf import safe_fetcher
+    from superbill.documents.pdf import safe_fetcher
 
     doc = documents[0]
     files = sorted({f for d in documents for f in d.files})
@@ -104,8 +104,8 @@ USED_WORKERS: list[int] = []
 
 
 def run_ours(documents, jobs):
-    from superbill import pdfbatch
-    from superbill.superbill_doc import render_superbills
+    from superbill.documents import pdfbatch
+    from superbill.documents.superbill_doc import render_superbills
 
     pdfbatch._SLIMS.clear()  # count making the slim fonts in every run
     if jobs is None:  # what the automatic choice is right now (it looks at the load average)

@@ -71,7 +71,7 @@ def patient(i: int, sessions: int, today: dt.date, rng: random.Random) -> dict:
 def generate(folder: str | Path, patients: int, sessions: int = 1, *, seed: int = 7,
              today: dt.date | None = None, subfolder: str = "bench-patients") -> list[Path]:
     """Write the clinic and `patients` patient files; returns the patient file paths."""
-    from superbill.starter import write_starter
+    from superbill.inputs.starter import write_starter
 
     folder = Path(folder)
     if not (folder / "clinic.yaml").exists():

@@ -25,7 +25,7 @@ def _fail(lines, code: int = 1):
 
 
 def _load_clinic(ctx):
-    from superbill.load import find_clinic, load_clinic
+    from superbill.inputs.load import find_clinic, load_clinic
     from superbill.problems import InputRejected
 
     path = find_clinic(ctx.obj.get("clinic"))
@@ -65,7 +65,7 @@ def main(ctx, clinic):
 @click.argument("directory", type=click.Path(file_okay=False))
 def init(directory):
     """Write a starter clinic folder: clinic.yaml, patients/example.yaml, requests/example.yaml."""
-    from superbill.starter import write_starter
+    from superbill.inputs.starter import write_starter
 
     try:
         written = write_starter(directory)
@@ -82,7 +82,7 @@ def init(directory):
 @click.pass_context
 def check(ctx, files, as_json):
     """Validate patient, request or clinic files and scrub every claim they produce."""
-    from superbill.checking import check_files
+    from superbill.engine.checking import check_files
 
     report = check_files(files, ctx.obj.get("clinic"))
     if as_json:
@@ -102,8 +102,8 @@ def check(ctx, files, as_json):
 @click.pass_context
 def claims(ctx, files, as_json, date_from, date_to):
     """Print the claims that the sessions produce."""
-    from superbill.checking import collect_claims
-    from superbill.claimtable import claims_table
+    from superbill.engine.checking import collect_claims
+    from superbill.exports.claimtable import claims_table
 
     loaded = _load_clinic(ctx)
     results = collect_claims(files, loaded, date_from=date_from, date_to=date_to)
@@ -124,7 +124,7 @@ def claims(ctx, files, as_json, date_from, date_to):
 @click.argument("kind", type=click.Choice(["clinic", "patient", "request"]))
 def schema(kind):
     """Print the JSON Schema of a file kind (for editors that validate YAML)."""
-    from superbill import models
+    from superbill.inputs import models
 
     model = {"clinic": models.Clinic, "patient": models.PatientFile, "request": models.Request}[kind]
     click.echo(json.dumps(model.model_json_schema(), indent=2))
@@ -140,7 +140,7 @@ def codes():
 @click.option("--limit", default=25, show_default=True, help="At most this many results.")
 def codes_search(text, limit):
     """Find codes whose label or title contains every word of TEXT."""
-    from superbill.codesearch import search
+    from superbill.tables.codesearch import search
 
     rows = search(" ".join(text), limit=limit)
     if not rows:
@@ -153,7 +153,7 @@ def codes_search(text, limit):
 @click.argument("code")
 def codes_show(code):
     """Show everything the tables know about one code."""
-    from superbill.codesearch import show
+    from superbill.tables.codesearch import show
 
     lines = show(code)
     if not lines:
@@ -179,7 +179,7 @@ def letter(ctx, request, output, as_html, templates_dir):
     if target.is_dir():
         raise click.BadParameter(f"{output} is a folder: give the file to write", param_hint="-o")
     loaded = _load_clinic(ctx)
-    from superbill.letter import write_letter
+    from superbill.documents.letter import write_letter
 
     try:
         written, warnings = write_letter(request, loaded, target, as_html=as_html, templates_dir=templates_dir)
@@ -232,7 +232,7 @@ def export(ctx, inputs, out_dir, formats, date_from, date_to, jobs, resubmit, le
     """
     from pathlib import Path
 
-    from superbill.export import ExportOptions, available_formats, export_claims
+    from superbill.batch.export import ExportOptions, available_formats, export_claims
 
     missing = [f for f in formats if f not in available_formats()]
     if missing:
@@ -283,8 +283,8 @@ def ledger_list(ctx, ledger_path, as_json):
     """Every export run: when, its status, interchange control number, files and claims."""
     from pathlib import Path
 
-    from superbill.ledger import Ledger, LedgerError, default_path
-    from superbill.load import find_clinic
+    from superbill.batch.ledger import Ledger, LedgerError, default_path
+    from superbill.inputs.load import find_clinic
 
     path = Path(ledger_path) if ledger_path else default_path(find_clinic(ctx.obj.get("clinic")).resolve().parent)
     if not path.exists():
@@ -301,7 +301,7 @@ def ledger_list(ctx, ledger_path, as_json):
     if as_json:
         click.echo(json.dumps({"ledger": str(path), "runs": runs}, indent=2))
         return
-    from superbill.ledger import run_lines
+    from superbill.batch.ledger import run_lines
 
     for line in run_lines(runs):
         click.echo(line)
@@ -334,7 +334,7 @@ def render(ctx, files, out_dir, date_from, date_to, per_session, as_html, templa
     if Path(out_dir).exists() and not Path(out_dir).is_dir():
         raise click.BadParameter(f"{out_dir} is a file: give a folder", param_hint="-o")
     loaded = _load_clinic(ctx)
-    from superbill.render import render_files
+    from superbill.documents.render import render_files
 
     summary = render_files(list(files), loaded, out_dir, date_from=date_from, date_to=date_to,
                            per_session=per_session, html=as_html, templates_dir=templates_dir)
@@ -359,8 +359,8 @@ def templates_list(ctx, templates_dir):
     """List the templates: the shipped defaults and your overrides."""
     from pathlib import Path
 
-    from superbill.load import find_clinic
-    from superbill.render import template_listing
+    from superbill.inputs.load import find_clinic
+    from superbill.documents.render import template_listing
 
     user_dir = None
     if templates_dir:
@@ -368,7 +368,7 @@ def templates_list(ctx, templates_dir):
             _fail([f"{templates_dir}: error: templates folder not found"])
         user_dir = Path(templates_dir).resolve()
     elif ctx.obj.get("clinic") or find_clinic(None).is_file():
-        from superbill.superbill_doc import TemplateProblem, templates_folder
+        from superbill.documents.superbill_doc import TemplateProblem, templates_folder
 
         try:
             user_dir = templates_folder(_load_clinic(ctx), None)
@@ -386,7 +386,7 @@ def templates_copy(directory):
     Then point clinic.yaml at it (templates: ./DIRECTORY) or pass --templates DIRECTORY.
     Delete the files you do not change: the defaults are used for them.
     """
-    from superbill.render import copy_templates
+    from superbill.documents.render import copy_templates
 
     try:
         written = copy_templates(directory)

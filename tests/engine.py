@@ -9,10 +9,10 @@ import tempfile
 
 from helpers import example_patient, make_clinic
 
-from superbill.claims import build_claims
-from superbill.load import load_clinic
-from superbill.models import PatientFile
-from superbill.scrub import scrub
+from superbill.engine.claims import build_claims
+from superbill.inputs.load import load_clinic
+from superbill.inputs.models import PatientFile
+from superbill.engine.scrub import scrub
 
 TODAY = dt.date(2026, 11, 22)
 

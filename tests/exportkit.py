@@ -13,8 +13,8 @@ from pathlib import Path
 
 import yaml
 
-from superbill.load import load_clinic, process_patient
-from superbill.starter import write_starter
+from superbill.inputs.load import load_clinic, process_patient
+from superbill.inputs.starter import write_starter
 
 TODAY = dt.date(2026, 12, 31)
 

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from superbill.cli import main
 from superbill.paths import EXAMPLES_DIR
-from superbill.starter import write_starter
+from superbill.inputs.starter import write_starter
 
 
 def make_clinic(folder: Path) -> Path:

@@ -17,7 +17,7 @@ from engine import TODAY, claims_for, loaded_clinic, problems_of
 
 EXAMPLES = int(os.environ.get("SUPERBILL_FUZZ_EXAMPLES", "60"))
 
-from superbill import icd10cm_index
+from superbill.tables import icd10cm_index
 
 CANDIDATES = ["G90.511", "F33.1", "M79.7", "G43.709", "G54.6", "M79.2", "G62.9", "Z79.891",
               "B02.29", "G50.1", "E11.42", "I73.9", "M54.50", "G89.4", "R52", "Z79.899"]

@@ -10,7 +10,7 @@ import pytest
 from engine import claim_for, claims_for, codes, loaded_clinic, session
 from helpers import make_clinic, run
 
-from superbill.claims import hcpcs_units, infusion_codes
+from superbill.engine.claims import hcpcs_units, infusion_codes
 
 
 def test_spec_worked_example_exact(tmp_path):

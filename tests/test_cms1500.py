@@ -19,9 +19,9 @@ import yaml
 
 from helpers import edit_yaml
 
-from superbill import cms1500
-from superbill.load import load_clinic, process_patient
-from superbill.starter import write_starter
+from superbill.documents import cms1500
+from superbill.inputs.load import load_clinic, process_patient
+from superbill.inputs.starter import write_starter
 
 TODAY = dt.date(2026, 11, 20)
 X0, Y0 = 0.32, 0.09  # inches: left of column 1, top of line 1
@@ -391,7 +391,7 @@ def test_a_clinic_css_override_shifts_the_data_for_its_printer(tmp_path, claims)
 
 
 def test_supplemental_text_and_names():
-    from superbill.claims import ClaimLine
+    from superbill.engine.claims import ClaimLine
 
     line = ClaimLine(code="J3490", modifiers=(), units=1, charge=Decimal("120.00"), pointers=(1,),
                      description="", kind="drug", source="", ndc="00409205105",

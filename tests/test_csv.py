@@ -13,9 +13,9 @@ import yaml
 
 from helpers import edit_yaml
 
-from superbill import csvexport
-from superbill.load import load_clinic, process_patient
-from superbill.starter import write_starter
+from superbill.exports import csvexport
+from superbill.inputs.load import load_clinic, process_patient
+from superbill.inputs.starter import write_starter
 
 
 @pytest.fixture(scope="module")

@@ -18,9 +18,9 @@ from exportkit import TODAY, clinic, load, patient, session, subscriber, write_p
 from helpers import run, stderr_lines
 from x12check import assert_valid_x12, segments
 
-from superbill import export as export_mod
-from superbill.export import ExportOptions, export_claims
-from superbill.ledger import Ledger
+from superbill.batch import export as export_mod
+from superbill.batch.export import ExportOptions, export_claims
+from superbill.batch.ledger import Ledger
 
 
 @pytest.fixture
@@ -278,7 +278,7 @@ def test_failure_between_writing_and_recording_leaves_no_file_and_no_record(fold
 
 KILLER = textwrap.dedent("""
     import os, signal, sys
-    import superbill.export as export
+    import superbill.batch.export as export
     stage = sys.argv[1]
 
     def checkpoint(name):

@@ -26,8 +26,8 @@ from exportkit import patient, session, write_patient
 from helpers import run
 from x12check import assert_valid_x12, segments
 
-from superbill.ledger import Ledger
-from superbill.starter import write_starter
+from superbill.batch.ledger import Ledger
+from superbill.inputs.starter import write_starter
 
 LONG = os.environ.get("SUPERBILL_FUZZ") == "long"
 
@@ -35,8 +35,8 @@ HARNESS = textwrap.dedent(r'''
     """superbill export with one fault: python -c HARNESS FAULT[,FAULT...] -- CLI ARGS..."""
     import errno, os, pathlib, resource, signal, sqlite3, sys
 
-    import superbill.export as export
-    import superbill.ledger as ledger
+    import superbill.batch.export as export
+    import superbill.batch.ledger as ledger
 
     faults = dict(part.partition("=")[::2] for part in sys.argv[1].split(",") if part)
     args = sys.argv[sys.argv.index("--") + 1:]

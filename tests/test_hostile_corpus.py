@@ -23,8 +23,8 @@ import yaml
 from helpers import example_patient, run, stderr_lines, write_yaml
 from x12check import assert_valid_x12, segments
 
-from superbill.ledger import Ledger
-from superbill.starter import write_starter
+from superbill.batch.ledger import Ledger
+from superbill.inputs.starter import write_starter
 
 HOSTILE = Path(__file__).parent / "hostile"
 EXPECTED = yaml.safe_load((HOSTILE / "expected.yaml").read_text(encoding="utf-8"))

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from superbill import icd10cm_index as ix
+from superbill.tables import icd10cm_index as ix
 from superbill.paths import CODES_DIR
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
@@ -250,7 +250,7 @@ def test_pain_mood_codes_are_billable_with_tabular_titles():
 _PROBE = """
 import json, sys, time
 t0 = time.perf_counter()
-from superbill import icd10cm_index as ix
+from superbill.tables import icd10cm_index as ix
 from superbill.ids import icd10cm
 imported = ix._load.cache_info().currsize == 0 and ix._load_excludes1.cache_info().currsize == 0
 t1 = time.perf_counter()

@@ -24,8 +24,8 @@ import yaml
 
 from helpers import run, stderr_lines
 
-from superbill.csvexport import guard
-from superbill.starter import write_starter
+from superbill.exports.csvexport import guard
+from superbill.inputs.starter import write_starter
 
 
 # ---------------------------------------------------------------- a canary and a listener

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from superbill.ledger import Candidate, Ledger
+from superbill.batch.ledger import Candidate, Ledger
 
 
 def cand(claim_id: str, digest: str = "h1") -> Candidate:
@@ -150,7 +150,7 @@ def test_ledger_file_is_owner_only_and_in_wal_mode(tmp_path):
 
 
 def test_a_file_that_is_not_a_ledger_is_reported(tmp_path):
-    from superbill.ledger import LedgerError
+    from superbill.batch.ledger import LedgerError
 
     path = tmp_path / "ledger.sqlite3"
     path.write_bytes(b"this is not a database" * 100)
@@ -161,7 +161,7 @@ def test_a_file_that_is_not_a_ledger_is_reported(tmp_path):
 
 WORKER = textwrap.dedent("""
     import json, sys
-    from superbill.ledger import Candidate, Ledger
+    from superbill.batch.ledger import Candidate, Ledger
     path, name, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
     numbers = []
     with Ledger(path) as book:

@@ -12,7 +12,7 @@ import pytest
 
 from helpers import make_clinic, read_yaml, run, stderr_lines, write_yaml
 
-from superbill.letter import (duration_text, evidence_for, load_citations, long_date, money_text,
+from superbill.documents.letter import (duration_text, evidence_for, load_citations, long_date, money_text,
                               reference_text)
 
 LETTER_DATE = dt.date(2026, 11, 10)

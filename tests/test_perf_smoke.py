@@ -24,13 +24,13 @@ import pytest
 from exportkit import TODAY, clinic, items_of, load, patient, session, subscriber, write_patient
 from x12check import assert_valid_x12, segments
 
-from superbill import pdfbatch, x12
-from superbill.claims import money
-from superbill.export import ExportOptions, export_claims
-from superbill.ledger import Ledger
-from superbill.load import process_patient
-from superbill.pdf import render_pdf
-from superbill.superbill_doc import build_patient_documents, render_superbills
+from superbill.documents import pdfbatch, x12
+from superbill.engine.claims import money
+from superbill.batch.export import ExportOptions, export_claims
+from superbill.batch.ledger import Ledger
+from superbill.inputs.load import process_patient
+from superbill.documents.pdf import render_pdf
+from superbill.documents.superbill_doc import build_patient_documents, render_superbills
 
 ISSUED = dt.date(2026, 12, 1)
 FIXED_TIME = "1767225600"
@@ -315,8 +315,8 @@ def test_a_failure_half_way_through_the_stream_leaves_no_file_and_no_export(clai
 
 
 def test_importing_the_cli_loads_no_heavy_module():
-    code = ("import sys, superbill.cli, superbill.pdfbatch; "
-            "print(sorted(m for m in ('weasyprint', 'pydantic', 'fontTools', 'pypdf', 'superbill.models') "
+    code = ("import sys, superbill.cli, superbill.documents.pdfbatch; "
+            "print(sorted(m for m in ('weasyprint', 'pydantic', 'fontTools', 'pypdf', 'superbill.inputs.models') "
             "if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

@@ -43,11 +43,11 @@ from click.testing import CliRunner
 
 from x12check import validate_x12, segments
 
-from superbill import icd10cm_index
+from superbill.tables import icd10cm_index
 from superbill.cli import main
-from superbill.export import ExportOptions, export_claims
+from superbill.batch.export import ExportOptions, export_claims
 from superbill.ids import npi as npi_ids
-from superbill.load import load_clinic, process_patient
+from superbill.inputs.load import load_clinic, process_patient
 
 LONG = os.environ.get("SUPERBILL_FUZZ") == "long"
 
@@ -365,7 +365,7 @@ def cached_pyx12_maps():
 
 def test_cached_maps_give_pyx12s_own_verdicts(tmp_path):
     from exportkit import clinic as make_clinic, items_of, load, patient, session, write_patient
-    from superbill.x12 import Envelope, build_837p
+    from superbill.exports.x12 import Envelope, build_837p
 
     make_clinic(tmp_path)
     paths = [write_patient(tmp_path / "patients", f"p{i}.yaml", patient(f"P{i}", "Ann", f"Lee{i}", member_id=f"M{i}",

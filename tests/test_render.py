@@ -16,12 +16,12 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from superbill import icd10cm_index
+from superbill.tables import icd10cm_index
 from superbill.cli import main
-from superbill.claims import money, quantity_text
-from superbill.load import load_clinic, process_patient
-from superbill.render import render_files
-from superbill.starter import write_starter
+from superbill.engine.claims import money, quantity_text
+from superbill.inputs.load import load_clinic, process_patient
+from superbill.documents.render import render_files
+from superbill.inputs.starter import write_starter
 
 ISSUED = dt.date(2026, 11, 30)
 TODAY = dt.date(2026, 12, 1)

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from engine import claim_for, loaded_clinic, messages, problems_of
 
-from superbill.models import Provider
+from superbill.inputs.models import Provider
 
 
 def errors(claim, loaded=None):
@@ -26,7 +26,7 @@ def test_clean_example_has_no_problems():
 def test_billing_and_rendering_npi():
     claim = claim_for()
     loaded = loaded_clinic()
-    from superbill.scrub import scrub
+    from superbill.engine.scrub import scrub
 
     bad_billing = scrub(claim, loaded.book, billing_npi="1234567890")
     assert [p.message for p in bad_billing] == [

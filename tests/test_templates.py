@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from superbill.cli import main
 from superbill.paths import TEMPLATES_DIR
-from superbill.starter import write_starter
+from superbill.inputs.starter import write_starter
 
 DEFAULT_NOTE = "How to get reimbursed by your plan"
 

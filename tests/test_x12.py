@@ -11,8 +11,8 @@ import pytest
 from exportkit import clinic, items_of, load, patient, session, subscriber, write_patient
 from x12check import assert_valid_x12, segments, validate_x12
 
-from superbill import x12
-from superbill.x12 import Envelope, build_837p, claim_controls, clinic_problems, patient_problems
+from superbill.exports import x12
+from superbill.exports.x12 import Envelope, build_837p, claim_controls, clinic_problems, patient_problems
 
 CREATED = dt.datetime(2026, 12, 1, 9, 30)
 
@@ -305,7 +305,7 @@ def test_missing_x12_section_is_reported(tmp_path):
 def test_values_x12_cannot_carry_are_reported_by_path(folder):
     loaded = load(folder)
     path = write_patient(folder / "patients", "p.yaml", patient("P*01", "Jane", "~~~"))
-    from superbill.load import process_patient
+    from superbill.inputs.load import process_patient
 
     result = process_patient(path, loaded, today=dt.date(2026, 12, 31))
     problems = patient_problems(result.patient_file, result.claims, str(path), loaded.book)

@@ -1,4 +1,4 @@
-"""ICD-10-CM diagnosis codes, checked against the shipped FY2026 index (``superbill.icd10cm_index``).
+"""ICD-10-CM diagnosis codes, checked against the shipped FY2026 index (``superbill.tables.icd10cm_index``).
 
 ``validate`` accepts the code with or without its dot, in any case, and returns the dotted form of a
 billable leaf ("g90511" -> "G90.511"). A header code (one with subcodes) is rejected with the subcodes
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from superbill import icd10cm_index
+from superbill.tables import icd10cm_index
 from superbill.ids import InvalidIdentifier
 from superbill.ids import _common
 

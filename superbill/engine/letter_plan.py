@@ -11,7 +11,7 @@ from superbill.problems import Problem
 
 def plan_session(request):
     """A synthetic session with the plan's services, medications and infusion length."""
-    from superbill.models import Infusion, Session
+    from superbill.inputs.models import Infusion, Session
 
     minutes = request.plan.infusion_minutes
     infusion = Infusion(start="00:00", end=f"{minutes // 60:02d}:{minutes % 60:02d}")
@@ -27,8 +27,8 @@ def plan_session(request):
 
 
 def plan_claim(request, patient_file, loaded):
-    from superbill.claims import build_claims
-    from superbill.models import PatientFile
+    from superbill.engine.claims import build_claims
+    from superbill.inputs.models import PatientFile
 
     single = PatientFile(patient=patient_file.patient, insurance=patient_file.insurance,
                          sessions=[plan_session(request)])
@@ -37,8 +37,8 @@ def plan_claim(request, patient_file, loaded):
 
 def plan_problems(request, loaded, file: str, patient_file=None) -> list[Problem]:
     """Scrubber problems of one planned session, reported against the request file's `plan`."""
-    from superbill.load import load_patient
-    from superbill.scrub import scrub
+    from superbill.inputs.load import load_patient
+    from superbill.engine.scrub import scrub
     from pathlib import Path
 
     if patient_file is None:

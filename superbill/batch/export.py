@@ -127,7 +127,7 @@ class ExportReport:
         }
 
 
-from superbill.ledger import when_text as _when  # noqa: E402 (one formatting of ledger times)
+from superbill.batch.ledger import when_text as _when  # noqa: E402 (one formatting of ledger times)
 
 
 # ---------------------------------------------------------------- inputs
@@ -216,8 +216,8 @@ def _init_worker(loaded, settings):
 
 
 def _process_file(path: str) -> FileResult:
-    from superbill.load import detect_kind, process_patient
-    from superbill.readfile import read_document
+    from superbill.inputs.load import detect_kind, process_patient
+    from superbill.inputs.readfile import read_document
 
     loaded = _WORKER["loaded"]
     settings = _WORKER["settings"]
@@ -237,7 +237,7 @@ def _process_file(path: str) -> FileResult:
                 out.kind, out.problems = kind, []
         return out
     if "837p" in settings["formats"]:
-        from superbill.x12 import patient_problems
+        from superbill.exports.x12 import patient_problems
 
         out.problems += patient_problems(result.patient_file, result.claims, path, loaded.book)
         if not out.ok:
@@ -404,7 +404,7 @@ class Item:
 def _render_837p(loaded, items: list[Item], control: int, options: ExportOptions) -> list[tuple[str, object]]:
     """The interchange as a writer: `_Staged` streams it into the file segment by segment (10,000
     claims are about 6 MB of text that never needs to be in memory at once)."""
-    from superbill.x12 import Envelope, write_837p
+    from superbill.exports.x12 import Envelope, write_837p
 
     usage = options.usage or loaded.clinic.x12.usage
     created = options.now or dt.datetime.now()
@@ -421,8 +421,8 @@ def _by_patient(items: list[Item]) -> list[tuple[str, object, list]]:
 
 
 def _render_superbill(loaded, items: list[Item], control: int, options: ExportOptions) -> list[tuple[str, bytes]]:
-    from superbill.load import PatientResult
-    from superbill.superbill_doc import build_patient_documents, render_superbills, templates_folder
+    from superbill.inputs.load import PatientResult
+    from superbill.documents.superbill_doc import build_patient_documents, render_superbills, templates_folder
 
     folder = templates_folder(loaded, None)
     documents = []
@@ -448,7 +448,7 @@ def _pairs(items: list[Item]) -> list:
 
 
 def _render_cms1500(loaded, items: list[Item], control: int, options: ExportOptions) -> list[tuple[str, bytes]]:
-    from superbill import cms1500
+    from superbill.documents import cms1500
 
     name = f"cms1500-{control:09d}.pdf"
     data = cms1500.cms1500_pdf(_pairs(items), loaded, options.cms1500_data_only, today=options.today)
@@ -456,7 +456,7 @@ def _render_cms1500(loaded, items: list[Item], control: int, options: ExportOpti
 
 
 def _render_csv(loaded, items: list[Item], control: int, options: ExportOptions) -> list[tuple[str, bytes]]:
-    from superbill import csvexport
+    from superbill.exports import csvexport
 
     # The same bytes as csvexport.write_csv: UTF-8 with a byte-order mark, so Excel reads accents right.
     return [(f"claims-{control:09d}.csv", csvexport.csv_text(_pairs(items), loaded).encode("utf-8-sig"))]
@@ -476,8 +476,8 @@ def available_formats() -> list[str]:
 
     out = []
     for name in FORMATS:
-        module = {"cms1500": "superbill.cms1500", "csv": "superbill.csvexport",
-                  "superbill": "superbill.superbill_doc"}.get(name)
+        module = {"cms1500": "superbill.documents.cms1500", "csv": "superbill.exports.csvexport",
+                  "superbill": "superbill.documents.superbill_doc"}.get(name)
         if module is None or importlib.util.find_spec(module) is not None:
             out.append(name)
     return out
@@ -487,7 +487,7 @@ def available_formats() -> list[str]:
 
 
 def export_claims(inputs, loaded, options: ExportOptions) -> ExportReport:
-    from superbill import ledger as ledger_mod
+    from superbill.batch import ledger as ledger_mod
 
     report = ExportReport()
     formats = tuple(f for f in FORMATS if f in options.formats)
@@ -496,7 +496,7 @@ def export_claims(inputs, loaded, options: ExportOptions) -> ExportReport:
     report.ledger_path = ledger_path
 
     if "837p" in formats:
-        from superbill.x12 import clinic_problems
+        from superbill.exports.x12 import clinic_problems
 
         report.fatal += clinic_problems(loaded, options.usage)
     files, missing = expand_inputs(inputs)
@@ -597,7 +597,7 @@ def export_claims(inputs, loaded, options: ExportOptions) -> ExportReport:
 
 
 def _failure_problem(exc: Exception, out_dir: Path, ledger_path: Path | None = None) -> Problem:
-    from superbill.x12 import X12DataError
+    from superbill.exports.x12 import X12DataError
 
     problem = getattr(exc, "problem", None)
     if isinstance(problem, Problem):
@@ -613,7 +613,7 @@ def _failure_problem(exc: Exception, out_dir: Path, ledger_path: Path | None = N
 
 def _write_run(loaded, items: list[Item], plan, formats, out_dir: Path, options: ExportOptions, ledger) -> list[Path]:
     """Build every file in memory, stage it durably, name them all, then record the run."""
-    from superbill.x12 import claim_controls
+    from superbill.exports.x12 import claim_controls
 
     send = {d.claim_id: d for d in plan.to_send()}
     per_format = {f: [i for i in items if i.claim.claim_id in send and f in send[i.claim.claim_id].formats]

@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from superbill.problems import ERROR, InputRejected, Problem, format_path
-from superbill.readfile import read_document
+from superbill.inputs.readfile import read_document
 
 _MESSAGES = {
     "extra_forbidden": "unknown key (is it a typo?)",
@@ -124,8 +124,8 @@ class LoadedClinic:
 
 
 def load_clinic(path: str | Path, data=None) -> LoadedClinic:
-    from superbill.codebook import build_codebook
-    from superbill.models import Clinic
+    from superbill.tables.codebook import build_codebook
+    from superbill.inputs.models import Clinic
 
     path = Path(path)
     clinic = _parse(Clinic, path, data)
@@ -201,7 +201,7 @@ def load_patient(path: str | Path, loaded: LoadedClinic, data=None):
     `data` is the already-parsed document when the caller has read it (parsing YAML is the
     costliest step for big files: do it once).
     """
-    from superbill.models import PatientFile
+    from superbill.inputs.models import PatientFile
 
     path = Path(path)
     patient_file = _parse(PatientFile, path, data)
@@ -228,8 +228,8 @@ class PatientResult:
 def process_patient(path: str | Path, loaded: LoadedClinic, *, today: dt.date | None = None,
                     date_from: dt.date | None = None, date_to: dt.date | None = None,
                     data=None) -> PatientResult:
-    from superbill.claims import build_claims
-    from superbill.scrub import scrub
+    from superbill.engine.claims import build_claims
+    from superbill.engine.scrub import scrub
 
     result = PatientResult(str(path))
     try:
@@ -252,7 +252,7 @@ def process_patient(path: str | Path, loaded: LoadedClinic, *, today: dt.date | 
 
 def load_request(path: str | Path, loaded: LoadedClinic, data=None):
     """(request, patient_file) validated, or InputRejected."""
-    from superbill.models import Request
+    from superbill.inputs.models import Request
 
     path = Path(path)
     request = _parse(Request, path, data)

@@ -22,7 +22,7 @@ import math
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 
-from superbill.codebook import ADMINISTRATION_KINDS, CodeBook, Medication
+from superbill.tables.codebook import ADMINISTRATION_KINDS, CodeBook, Medication
 
 CENT = Decimal("0.01")
 MILLI = Decimal("0.001")

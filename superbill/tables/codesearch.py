@@ -47,7 +47,7 @@ def _curated() -> list[tuple[str, str]]:
 
 
 def _table_rows() -> list[Row]:
-    from superbill.codebook import shipped_tables
+    from superbill.tables.codebook import shipped_tables
 
     procedures, drugs, medications, _ = shipped_tables()
     rows = [Row("CPT", p.code, p.label, ("add-on to " + "/".join(p.addon_of)) if p.addon_of else "")
@@ -80,7 +80,7 @@ def _pos_and_modifier_rows() -> list[Row]:
 
 
 def search(query: str, limit: int = 25) -> list[Row]:
-    from superbill import icd10cm_index
+    from superbill.tables import icd10cm_index
 
     query = query.strip()
     compact = query.upper().replace(".", "")
@@ -106,8 +106,8 @@ def search(query: str, limit: int = 25) -> list[Row]:
 
 
 def show(code: str) -> list[str]:
-    from superbill import icd10cm_index
-    from superbill.codebook import shipped_tables
+    from superbill.tables import icd10cm_index
+    from superbill.tables.codebook import shipped_tables
 
     procedures, drugs, medications, meta = shipped_tables()
     key = code.strip().upper()

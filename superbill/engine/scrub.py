@@ -9,9 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from superbill import icd10cm_index
-from superbill.claims import Claim, total_of
-from superbill.codebook import ADMINISTRATION_KINDS, INITIAL_KINDS, CodeBook
+from superbill.tables import icd10cm_index
+from superbill.engine.claims import Claim, total_of
+from superbill.tables.codebook import ADMINISTRATION_KINDS, INITIAL_KINDS, CodeBook
 from superbill.ids import hcpcs, icd10cm, modifier, npi
 from superbill.ids import pos as pos_codes
 from superbill.problems import ERROR, WARNING, Problem

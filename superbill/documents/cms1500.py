@@ -36,7 +36,7 @@ import unicodedata
 from decimal import Decimal
 from pathlib import Path
 
-from superbill.claims import CENT, money, quantity_text
+from superbill.engine.claims import CENT, money, quantity_text
 
 LINES_PER_PAGE = 6
 LETTERS = "ABCDEFGHIJKL"
@@ -300,7 +300,7 @@ def claim_pages(patient_file, claim, loaded, *, today: dt.date | None = None) ->
 
 
 def _templates(loaded):
-    from superbill.templating import environment, template_dirs
+    from superbill.documents.templating import environment, template_dirs
 
     user_dir = loaded.resolve(loaded.clinic.templates) if loaded.clinic.templates else None
     if user_dir is not None and not Path(user_dir).is_dir():
@@ -321,7 +321,7 @@ def cms1500_html(items, loaded, data_only: bool = False, *, today: dt.date | Non
 
 
 def cms1500_pdf(items, loaded, data_only: bool = False, *, today: dt.date | None = None) -> bytes:
-    from superbill.pdf import render_pdf
+    from superbill.documents.pdf import render_pdf
 
     html = cms1500_html(items, loaded, data_only, today=today)
     _, dirs = _templates(loaded)

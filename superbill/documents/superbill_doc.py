@@ -7,7 +7,7 @@ into PDF bytes in one call (the batch path: one place to optimize); `render_pati
 does all of it and writes the files.
 
 Every value reaches the HTML through Jinja2 autoescaping, and WeasyPrint fetches only files inside
-the template folders plus the logo and signature images named in clinic.yaml (`superbill.pdf`).
+the template folders plus the logo and signature images named in clinic.yaml (`superbill.documents.pdf`).
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-from superbill.claims import Claim, money, quantity_text
+from superbill.engine.claims import Claim, money, quantity_text
 from superbill.problems import ERROR, WARNING, Problem
-from superbill.templating import TemplateProblem, templates_folder  # noqa: F401 (re-exported)
+from superbill.documents.templating import TemplateProblem, templates_folder  # noqa: F401 (re-exported)
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 SEX_LABELS = {"F": "Female", "M": "Male", "U": "Unknown"}
@@ -128,7 +128,7 @@ def _provider_data(provider, loaded, problems, images: list[Path]) -> dict:
 def superbill_context(patient_file, claims: list[Claim], loaded, *, issued: dt.date | None = None,
                       kind: str = "patient") -> tuple[dict, list[Path], list[Problem]]:
     """(context, image files the PDF may load, warnings) for one superbill of `claims`."""
-    from superbill import icd10cm_index
+    from superbill.tables import icd10cm_index
     from superbill.ids import ein, ndc as ndc_ids, pos as pos_ids
 
     if not claims:
@@ -311,7 +311,7 @@ def superbill_context(patient_file, claims: list[Claim], loaded, *, issued: dt.d
 
 @lru_cache(maxsize=8)
 def _environment(user_dir: str | None):
-    from superbill.templating import environment
+    from superbill.documents.templating import environment
 
     env = environment(user_dir)
     env.filters["date"] = us_date
@@ -364,7 +364,7 @@ def build_patient_documents(result, loaded, *, per_session: bool = False, templa
                             issued: dt.date | None = None) -> tuple[list[SuperbillDoc], list[Problem]]:
     """The superbills of one processed patient file (no files written): one for all its claims, or
     one per claim. Returns (documents, warnings). Raises TemplateProblem for a broken template."""
-    from superbill.templating import template_dirs
+    from superbill.documents.templating import template_dirs
 
     claims = list(result.claims)
     if not claims:
@@ -390,8 +390,8 @@ def render_superbills(documents: list[SuperbillDoc], jobs: int | None = None) ->
     batch optimizations live here and callers do not change: each PDF is byte-for-byte what one
     `pdf.render_pdf` call makes for it, but a batch shares slim copies of the fonts and is laid out
     by `jobs` worker processes (default: by batch size and cores; 1 = this process only). See
-    `superbill.pdfbatch`."""
-    from superbill.pdfbatch import render_pdfs
+    `superbill.documents.pdfbatch`."""
+    from superbill.documents.pdfbatch import render_pdfs
 
     return render_pdfs([(doc.html, doc.base_dir, doc.roots, doc.files) for doc in documents], jobs=jobs)
 

@@ -6,10 +6,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from superbill.load import (LoadedClinic, PatientResult, detect_kind, find_clinic, load_clinic,
+from superbill.inputs.load import (LoadedClinic, PatientResult, detect_kind, find_clinic, load_clinic,
                             load_request, process_patient)
 from superbill.problems import ERROR, InputRejected, Problem
-from superbill.readfile import read_document
+from superbill.inputs.readfile import read_document
 
 
 @dataclass
@@ -69,7 +69,7 @@ def check_files(files, clinic_option: str | None, today: dt.date | None = None) 
                 report.problems.append(Problem(name, "", ERROR, "not checked: the clinic profile has errors"))
                 continue
             if kind == "request":
-                from superbill.letter_plan import plan_problems
+                from superbill.engine.letter_plan import plan_problems
 
                 request, patient_file = load_request(Path(name), loaded_clinic, data)
                 problems = plan_problems(request, loaded_clinic, name, patient_file)

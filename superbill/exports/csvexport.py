@@ -22,7 +22,7 @@ import csv
 import io
 from pathlib import Path
 
-from superbill.claims import money, quantity_text
+from superbill.engine.claims import money, quantity_text
 
 FIELDS = (
     "claim_id",

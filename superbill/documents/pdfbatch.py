@@ -288,7 +288,7 @@ def fast_fonts(build: bool = True):
 
 
 def _render_item(item) -> bytes:
-    from superbill.pdf import render_pdf
+    from superbill.documents.pdf import render_pdf
 
     html, base_dir, roots, files = item
     return render_pdf(html, base_dir, roots, files=files)

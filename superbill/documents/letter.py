@@ -264,10 +264,10 @@ def _person_name(person) -> str:
 
 def prepare_letter(request_path: str | Path, loaded, today: dt.date | None = None) -> PreparedLetter:
     """Validate the request and build the letter's context, or raise InputRejected."""
-    from superbill.icd10cm_index import EDITION, lookup
+    from superbill.tables.icd10cm_index import EDITION, lookup
     from superbill.ids import ein, ndc, pos
-    from superbill.letter_plan import plan_claim, plan_problems
-    from superbill.load import load_request
+    from superbill.engine.letter_plan import plan_claim, plan_problems
+    from superbill.inputs.load import load_request
 
     file = str(request_path)
     request, patient_file = load_request(Path(request_path), loaded)
@@ -424,7 +424,7 @@ def prepare_letter(request_path: str | Path, loaded, today: dt.date | None = Non
 
 
 def render_html(context: dict, user_dir: str | Path | None = None, name: str = "letter.html") -> str:
-    from superbill.templating import environment
+    from superbill.documents.templating import environment
 
     env = environment(user_dir)
     env.filters.update(money=money_text, longdate=long_date, usdate=us_date)
@@ -433,8 +433,8 @@ def render_html(context: dict, user_dir: str | Path | None = None, name: str = "
 
 def render_letter_pdf(html: str, user_dir: str | Path | None = None, files=()) -> bytes:
     from superbill.paths import TEMPLATES_DIR
-    from superbill.pdf import render_pdf
-    from superbill.templating import template_dirs
+    from superbill.documents.pdf import render_pdf
+    from superbill.documents.templating import template_dirs
 
     roots = template_dirs(user_dir)
     return render_pdf(html, roots[0] if user_dir else TEMPLATES_DIR, roots, files)
@@ -451,7 +451,7 @@ def write_letter(request_path: str | Path, loaded, output: str | Path, *, as_htm
 
     from superbill.outfiles import ensure_folder, write_atomic
     from superbill.problems import InputRejected
-    from superbill.templating import TemplateProblem, templates_folder
+    from superbill.documents.templating import TemplateProblem, templates_folder
 
     prepared = prepare_letter(request_path, loaded, today)
     try:

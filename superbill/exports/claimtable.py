@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from superbill.claims import Claim, money, quantity_text
+from superbill.engine.claims import Claim, money, quantity_text
 
 
 def claims_table(claim: Claim, book) -> str:

@@ -37,7 +37,7 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
-from superbill.claims import money, quantity_text
+from superbill.engine.claims import money, quantity_text
 from superbill.problems import ERROR, Problem
 
 ELEMENT = "*"
