@@ -55,8 +55,8 @@ def timed(function):
 
 
 def build_documents(folder: Path, files: list[Path]):
-    from superbill.inputs.load import load_clinic, process_patient
     from superbill.documents.superbill_doc import build_patient_documents
+    from superbill.inputs.load import load_clinic, process_patient
 
     loaded = load_clinic(folder / "clinic.yaml")
     documents = []

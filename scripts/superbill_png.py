@@ -20,9 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from superbill.documents.superbill_doc import render_patient_superbills  # noqa: E402
 from superbill.inputs.load import load_clinic, process_patient  # noqa: E402
 from superbill.inputs.starter import write_starter  # noqa: E402
-from superbill.documents.superbill_doc import render_patient_superbills  # noqa: E402
 
 
 def first_page_png(pdf: Path, out: Path, dpi: int) -> None:

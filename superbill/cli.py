@@ -359,8 +359,8 @@ def templates_list(ctx, templates_dir):
     """List the templates: the shipped defaults and your overrides."""
     from pathlib import Path
 
-    from superbill.inputs.load import find_clinic
     from superbill.documents.render import template_listing
+    from superbill.inputs.load import find_clinic
 
     user_dir = None
     if templates_dir:

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
-from pathlib import Path
 import tempfile
+from functools import cache
+from pathlib import Path
 
 from helpers import example_patient, make_clinic
 
 from superbill.engine.claims import build_claims
+from superbill.engine.scrub import scrub
 from superbill.inputs.load import load_clinic
 from superbill.inputs.models import PatientFile
-from superbill.engine.scrub import scrub
 
 TODAY = dt.date(2026, 11, 22)
 
 
-@lru_cache(maxsize=None)
+@cache
 def loaded_clinic(extra_fees: tuple = (), extra_meds: tuple = ()):
     folder = Path(tempfile.mkdtemp(prefix="superbill-engine-"))
     make_clinic(folder)

@@ -9,8 +9,8 @@ import yaml
 from click.testing import CliRunner
 
 from superbill.cli import main
-from superbill.paths import EXAMPLES_DIR
 from superbill.inputs.starter import write_starter
+from superbill.paths import EXAMPLES_DIR
 
 
 def make_clinic(folder: Path) -> Path:

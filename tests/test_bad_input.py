@@ -6,7 +6,6 @@ import json
 import time
 
 import pytest
-
 from helpers import example_patient, make_clinic, run, stderr_lines, write_yaml
 
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 import os
 from decimal import Decimal
 
+from engine import TODAY, claims_for, problems_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from engine import TODAY, claims_for, loaded_clinic, problems_of
 
 EXAMPLES = int(os.environ.get("SUPERBILL_FUZZ_EXAMPLES", "60"))
 

@@ -6,7 +6,6 @@ import json
 from decimal import Decimal
 
 import pytest
-
 from engine import claim_for, claims_for, codes, loaded_clinic, session
 from helpers import make_clinic, run
 

@@ -8,10 +8,8 @@ import stat
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
-
 from helpers import example_patient, make_clinic, run, stderr_lines, write_yaml
 
 SUPERBILL = [sys.executable, "-m", "superbill.cli"]

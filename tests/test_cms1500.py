@@ -16,7 +16,6 @@ from pathlib import Path
 import pdfplumber
 import pytest
 import yaml
-
 from helpers import edit_yaml
 
 from superbill.documents import cms1500

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from helpers import edit_yaml
 
 from superbill.exports import csvexport
@@ -132,7 +131,7 @@ def test_excel_reads_accents_owner_only_nothing_left_behind(items, loaded, tmp_p
     path = csvexport.write_csv(items["accents"], loaded, tmp_path / "accents.csv")
     raw, rows = _read(path)
     assert raw.startswith(b"\xef\xbb\xbf")  # the UTF-8 byte-order mark Excel needs
-    assert "Zoë".encode("utf-8") in raw
+    assert "Zoë".encode() in raw
     assert raw.count(b"\r\n") == len(rows) + 1  # RFC 4180 line ends
     assert rows[0]["patient_last_name"] == "Núñez, Jr."  # the comma is quoted, not a new column
     assert b'"N\xc3\xba\xc3\xb1ez, Jr."' in raw

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from exportkit import TODAY, clinic, load, patient, session, subscriber, write_patient
 from helpers import run, stderr_lines
 from x12check import assert_valid_x12, segments

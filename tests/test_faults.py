@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from exportkit import patient, session, write_patient
 from helpers import run
 from x12check import assert_valid_x12, segments

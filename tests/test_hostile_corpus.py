@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from helpers import example_patient, run, stderr_lines, write_yaml
 from x12check import assert_valid_x12, segments
 

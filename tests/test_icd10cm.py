@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from superbill.tables import icd10cm_index as ix
 from superbill.paths import CODES_DIR
+from superbill.tables import icd10cm_index as ix
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 

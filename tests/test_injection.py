@@ -21,12 +21,10 @@ import pdfplumber
 import pypdf
 import pytest
 import yaml
-
 from helpers import run, stderr_lines
 
 from superbill.exports.csvexport import guard
 from superbill.inputs.starter import write_starter
-
 
 # ---------------------------------------------------------------- a canary and a listener
 

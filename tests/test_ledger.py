@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import stat
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 

@@ -9,11 +9,16 @@ from decimal import Decimal
 
 import pdfplumber
 import pytest
-
 from helpers import make_clinic, read_yaml, run, stderr_lines, write_yaml
 
-from superbill.documents.letter import (duration_text, evidence_for, load_citations, long_date, money_text,
-                              reference_text)
+from superbill.documents.letter import (
+    duration_text,
+    evidence_for,
+    load_citations,
+    long_date,
+    money_text,
+    reference_text,
+)
 
 LETTER_DATE = dt.date(2026, 11, 10)
 

@@ -20,17 +20,16 @@ import sys
 import pdfplumber
 import pypdf
 import pytest
-
 from exportkit import TODAY, clinic, items_of, load, patient, session, subscriber, write_patient
 from x12check import assert_valid_x12, segments
 
-from superbill.documents import pdfbatch, x12
-from superbill.engine.claims import money
 from superbill.batch.export import ExportOptions, export_claims
 from superbill.batch.ledger import Ledger
-from superbill.inputs.load import process_patient
+from superbill.documents import pdfbatch, x12
 from superbill.documents.pdf import render_pdf
 from superbill.documents.superbill_doc import build_patient_documents, render_superbills
+from superbill.engine.claims import money
+from superbill.inputs.load import process_patient
 
 ISSUED = dt.date(2026, 12, 1)
 FIXED_TIME = "1767225600"

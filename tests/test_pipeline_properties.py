@@ -37,17 +37,16 @@ from pathlib import Path
 import pdfplumber
 import pyx12.map_if
 import yaml
+from click.testing import CliRunner
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
-from click.testing import CliRunner
+from x12check import segments, validate_x12
 
-from x12check import validate_x12, segments
-
-from superbill.tables import icd10cm_index
-from superbill.cli import main
 from superbill.batch.export import ExportOptions, export_claims
+from superbill.cli import main
 from superbill.ids import npi as npi_ids
 from superbill.inputs.load import load_clinic, process_patient
+from superbill.tables import icd10cm_index
 
 LONG = os.environ.get("SUPERBILL_FUZZ") == "long"
 
@@ -364,7 +363,9 @@ def cached_pyx12_maps():
 
 
 def test_cached_maps_give_pyx12s_own_verdicts(tmp_path):
-    from exportkit import clinic as make_clinic, items_of, load, patient, session, write_patient
+    from exportkit import clinic as make_clinic
+    from exportkit import items_of, load, patient, session, write_patient
+
     from superbill.exports.x12 import Envelope, build_837p
 
     make_clinic(tmp_path)

@@ -7,7 +7,6 @@ import datetime as dt
 import io
 import re
 import stat
-from decimal import Decimal
 from pathlib import Path
 
 import pdfplumber
@@ -16,12 +15,12 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from superbill.tables import icd10cm_index
 from superbill.cli import main
+from superbill.documents.render import render_files
 from superbill.engine.claims import money, quantity_text
 from superbill.inputs.load import load_clinic, process_patient
-from superbill.documents.render import render_files
 from superbill.inputs.starter import write_starter
+from superbill.tables import icd10cm_index
 
 ISSUED = dt.date(2026, 11, 30)
 TODAY = dt.date(2026, 12, 1)

@@ -11,8 +11,8 @@ import yaml
 from click.testing import CliRunner
 
 from superbill.cli import main
-from superbill.paths import TEMPLATES_DIR
 from superbill.inputs.starter import write_starter
+from superbill.paths import TEMPLATES_DIR
 
 DEFAULT_NOTE = "How to get reimbursed by your plan"
 

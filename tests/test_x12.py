@@ -7,7 +7,6 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-
 from exportkit import clinic, items_of, load, patient, session, subscriber, write_patient
 from x12check import assert_valid_x12, segments, validate_x12
 

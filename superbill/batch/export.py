@@ -31,7 +31,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from superbill.problems import ERROR, WARNING, InputRejected, Problem
+from superbill.problems import ERROR, InputRejected, Problem
 
 FORMATS = ("837p", "cms1500", "csv", "superbill")
 PATIENT_SUFFIXES = {".yaml", ".yml", ".json"}
@@ -128,7 +128,6 @@ class ExportReport:
 
 
 from superbill.batch.ledger import when_text as _when  # noqa: E402 (one formatting of ledger times)
-
 
 # ---------------------------------------------------------------- inputs
 
@@ -421,8 +420,8 @@ def _by_patient(items: list[Item]) -> list[tuple[str, object, list]]:
 
 
 def _render_superbill(loaded, items: list[Item], control: int, options: ExportOptions) -> list[tuple[str, bytes]]:
-    from superbill.inputs.load import PatientResult
     from superbill.documents.superbill_doc import build_patient_documents, render_superbills, templates_folder
+    from superbill.inputs.load import PatientResult
 
     folder = templates_folder(loaded, None)
     documents = []

@@ -84,7 +84,7 @@ def default_path(clinic_folder: str | Path) -> Path:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def _stat(pid: int) -> tuple[str, str] | None:
@@ -207,7 +207,7 @@ class Ledger:
         self.close()
 
     class _Txn:
-        def __init__(self, ledger: "Ledger"):
+        def __init__(self, ledger: Ledger):
             self.db = ledger.db
             self.path = ledger.path
 
@@ -225,7 +225,7 @@ class Ledger:
                 self.db.execute("ROLLBACK")
             return False
 
-    def _write(self) -> "_Txn":
+    def _write(self) -> _Txn:
         return Ledger._Txn(self)
 
     # ------------------------------------------------------------ runs

@@ -264,10 +264,10 @@ def _person_name(person) -> str:
 
 def prepare_letter(request_path: str | Path, loaded, today: dt.date | None = None) -> PreparedLetter:
     """Validate the request and build the letter's context, or raise InputRejected."""
-    from superbill.tables.icd10cm_index import EDITION, lookup
-    from superbill.ids import ein, ndc, pos
     from superbill.engine.letter_plan import plan_claim, plan_problems
+    from superbill.ids import ein, ndc, pos
     from superbill.inputs.load import load_request
+    from superbill.tables.icd10cm_index import EDITION, lookup
 
     file = str(request_path)
     request, patient_file = load_request(Path(request_path), loaded)
@@ -432,9 +432,9 @@ def render_html(context: dict, user_dir: str | Path | None = None, name: str = "
 
 
 def render_letter_pdf(html: str, user_dir: str | Path | None = None, files=()) -> bytes:
-    from superbill.paths import TEMPLATES_DIR
     from superbill.documents.pdf import render_pdf
     from superbill.documents.templating import template_dirs
+    from superbill.paths import TEMPLATES_DIR
 
     roots = template_dirs(user_dir)
     return render_pdf(html, roots[0] if user_dir else TEMPLATES_DIR, roots, files)
@@ -449,9 +449,9 @@ def write_letter(request_path: str | Path, loaded, output: str | Path, *, as_htm
     """
     import jinja2
 
+    from superbill.documents.templating import TemplateProblem, templates_folder
     from superbill.outfiles import ensure_folder, write_atomic
     from superbill.problems import InputRejected
-    from superbill.documents.templating import TemplateProblem, templates_folder
 
     prepared = prepare_letter(request_path, loaded, today)
     try:

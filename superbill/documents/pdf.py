@@ -12,8 +12,6 @@ import mimetypes
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from superbill.problems import Problem
-
 _LOG = logging.getLogger("weasyprint")
 _LOG.addHandler(logging.NullHandler())
 _LOG.propagate = False  # refused URLs may echo patient text: keep them out of the user's terminal

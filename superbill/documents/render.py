@@ -44,10 +44,15 @@ def render_files(files, loaded, out_dir: str | Path, *, date_from: dt.date | Non
                  today: dt.date | None = None) -> RenderSummary:
     """Render the superbills of many patient files into out_dir. Never raises for bad input: every
     problem is in the summary, and the good files are still written."""
+    from superbill.documents.superbill_doc import (
+        TemplateProblem,
+        build_patient_documents,
+        render_superbills,
+        templates_folder,
+        write_documents,
+    )
     from superbill.inputs.load import process_patient
     from superbill.outfiles import ensure_folder
-    from superbill.documents.superbill_doc import (TemplateProblem, build_patient_documents, render_superbills,
-                                         templates_folder, write_documents)
 
     summary = RenderSummary(files=len(files))
     today = today or dt.date.today()  # a superbill is a receipt: a session in the future is an error
@@ -130,8 +135,8 @@ def render_files(files, loaded, out_dir: str | Path, *, date_from: dt.date | Non
 
 def template_listing(user_dir: Path | None) -> list[str]:
     """The lines `superbill templates list` prints."""
-    from superbill.paths import TEMPLATES_DIR
     from superbill.documents.templating import list_templates
+    from superbill.paths import TEMPLATES_DIR
 
     lines = [f"default templates: {TEMPLATES_DIR}"]
     if user_dir:

@@ -18,9 +18,9 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
+from superbill.documents.templating import TemplateProblem, templates_folder  # noqa: F401 (re-exported)
 from superbill.engine.claims import Claim, money, quantity_text
 from superbill.problems import ERROR, WARNING, Problem
-from superbill.documents.templating import TemplateProblem, templates_folder  # noqa: F401 (re-exported)
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 SEX_LABELS = {"F": "Female", "M": "Male", "U": "Unknown"}
@@ -128,8 +128,10 @@ def _provider_data(provider, loaded, problems, images: list[Path]) -> dict:
 def superbill_context(patient_file, claims: list[Claim], loaded, *, issued: dt.date | None = None,
                       kind: str = "patient") -> tuple[dict, list[Path], list[Problem]]:
     """(context, image files the PDF may load, warnings) for one superbill of `claims`."""
+    from superbill.ids import ein
+    from superbill.ids import ndc as ndc_ids
+    from superbill.ids import pos as pos_ids
     from superbill.tables import icd10cm_index
-    from superbill.ids import ein, ndc as ndc_ids, pos as pos_ids
 
     if not claims:
         raise ValueError("a superbill needs at least one claim")

@@ -6,10 +6,17 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from superbill.inputs.load import (LoadedClinic, PatientResult, detect_kind, find_clinic, load_clinic,
-                            load_request, process_patient)
-from superbill.problems import ERROR, InputRejected, Problem
+from superbill.inputs.load import (
+    LoadedClinic,
+    PatientResult,
+    detect_kind,
+    find_clinic,
+    load_clinic,
+    load_request,
+    process_patient,
+)
 from superbill.inputs.readfile import read_document
+from superbill.problems import ERROR, InputRejected, Problem
 
 
 @dataclass

@@ -37,9 +37,10 @@ def plan_claim(request, patient_file, loaded):
 
 def plan_problems(request, loaded, file: str, patient_file=None) -> list[Problem]:
     """Scrubber problems of one planned session, reported against the request file's `plan`."""
-    from superbill.inputs.load import load_patient
-    from superbill.engine.scrub import scrub
     from pathlib import Path
+
+    from superbill.engine.scrub import scrub
+    from superbill.inputs.load import load_patient
 
     if patient_file is None:
         patient_file = load_patient(Path(file).parent / request.patient, loaded)

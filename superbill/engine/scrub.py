@@ -9,12 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from superbill.tables import icd10cm_index
 from superbill.engine.claims import Claim, total_of
-from superbill.tables.codebook import ADMINISTRATION_KINDS, INITIAL_KINDS, CodeBook
 from superbill.ids import hcpcs, icd10cm, modifier, npi
 from superbill.ids import pos as pos_codes
 from superbill.problems import ERROR, WARNING, Problem
+from superbill.tables import icd10cm_index
+from superbill.tables.codebook import ADMINISTRATION_KINDS, INITIAL_KINDS, CodeBook
 
 ICD10_START = dt.date(2015, 10, 1)
 MEDICARE_INDICATORS = {"MA", "MB"}

@@ -8,8 +8,7 @@ from __future__ import annotations
 from stdnum import exceptions as stdnum_exceptions
 from stdnum.us import ein as _ein
 
-from superbill.ids import InvalidIdentifier
-from superbill.ids import _common
+from superbill.ids import InvalidIdentifier, _common
 
 
 def compact(value: str) -> str:

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import re
 
-from superbill.ids import InvalidIdentifier
-from superbill.ids import _common
+from superbill.ids import InvalidIdentifier, _common
 
 _FORMAT = re.compile(r"^(?:[0-9]{5}|[0-9]{4}[FTU]|[A-V][0-9]{4})$")
 _EXPECTED = "5 digits (CPT), 4 digits then F, T or U (CPT category II/III, PLA), or a letter A-V then 4 digits (HCPCS)"

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import re
 
+from superbill.ids import InvalidIdentifier, _common
 from superbill.tables import icd10cm_index
-from superbill.ids import InvalidIdentifier
-from superbill.ids import _common
 
 EDITION = icd10cm_index.EDITION
 MAX_HINTS = 6

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import re
 
-from superbill.ids import InvalidIdentifier
-from superbill.ids import _common
+from superbill.ids import InvalidIdentifier, _common
 
 # segment lengths accepted when written with hyphens
 LAYOUTS = {(4, 4, 2), (5, 3, 2), (5, 4, 1), (5, 4, 2)}

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from stdnum import luhn
 
-from superbill.ids import InvalidIdentifier
-from superbill.ids import _common
+from superbill.ids import InvalidIdentifier, _common
 
 PREFIX = "80840"
 

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import functools
 
-from superbill.ids import InvalidIdentifier
-from superbill.ids import _common
+from superbill.ids import InvalidIdentifier, _common
 
 
 @functools.cache

@@ -3,8 +3,7 @@ states and the military "states" AA, AE and AP."""
 
 from __future__ import annotations
 
-from superbill.ids import InvalidIdentifier
-from superbill.ids import _common
+from superbill.ids import InvalidIdentifier, _common
 
 NAMES = {
     "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California",

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import re
 
-from superbill.ids import InvalidIdentifier
-from superbill.ids import _common
+from superbill.ids import InvalidIdentifier, _common
 
 _FORMAT = re.compile(r"^[0-9]{3}[0-9A-Z]{6}X$")
 

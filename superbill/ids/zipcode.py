@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 
-from superbill.ids import InvalidIdentifier
-from superbill.ids import _common
+from superbill.ids import InvalidIdentifier, _common
 
 
 def compact(value: str) -> str:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from superbill.problems import ERROR, InputRejected, Problem, format_path
 from superbill.inputs.readfile import read_document
+from superbill.problems import ERROR, InputRejected, Problem, format_path
 
 _MESSAGES = {
     "extra_forbidden": "unknown key (is it a typo?)",
@@ -124,8 +124,8 @@ class LoadedClinic:
 
 
 def load_clinic(path: str | Path, data=None) -> LoadedClinic:
-    from superbill.tables.codebook import build_codebook
     from superbill.inputs.models import Clinic
+    from superbill.tables.codebook import build_codebook
 
     path = Path(path)
     clinic = _parse(Clinic, path, data)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -23,8 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from superbill.ids import InvalidIdentifier
-from superbill.ids import ein, hcpcs, icd10cm, modifier, ndc, npi, pos, state, taxonomy, zipcode
+from superbill.ids import InvalidIdentifier, ein, hcpcs, icd10cm, modifier, ndc, npi, pos, state, taxonomy, zipcode
 
 
 def _as_text(value):
@@ -119,7 +118,7 @@ class Strict(BaseModel):
 
 class Address(Strict):
     street: _text_of(55)
-    street2: Optional[_text_of(55)] = None
+    street2: _text_of(55) | None = None
     city: _text_of(30)
     state: State
     zip: ZIP
@@ -135,9 +134,9 @@ class Practice(Strict):
     taxonomy: Taxonomy
     address: Address
     phone: Phone
-    fax: Optional[Phone] = None
-    email: Optional[_text_of(80)] = None
-    logo: Optional[_text_of(255)] = None
+    fax: Phone | None = None
+    email: _text_of(80) | None = None
+    logo: _text_of(255) | None = None
 
     @field_validator("address")
     @classmethod
@@ -152,12 +151,12 @@ class Provider(Strict):
     id: Key
     first_name: Name
     last_name: Name
-    middle_name: Optional[Name] = None
+    middle_name: Name | None = None
     credentials: _text_of(30)
     npi: NPI
     taxonomy: Taxonomy
-    specialty: Optional[Text] = None
-    signature: Optional[_text_of(255)] = None  # image path, relative to clinic.yaml
+    specialty: Text | None = None
+    signature: _text_of(255) | None = None  # image path, relative to clinic.yaml
 
     @property
     def display_name(self) -> str:
@@ -172,25 +171,25 @@ class MedicationRow(Strict):
     here; the merged row is checked by `codebook.complete_medication`.
     """
 
-    hcpcs: Optional[ProcedureCode] = None
-    name: Optional[_text_of(60)] = None
-    unit_mg: Optional[Concentration] = None
-    unit_ml: Optional[Concentration] = None  # fluids billed per volume (J7030 1000 mL, J7050 250 mL)
-    ndc: Optional[NDC] = None
-    mg_per_ml: Optional[Concentration] = None
-    mg_per_unit: Optional[Concentration] = None  # for NDC unit UN (tablets, devices)
-    ndc_unit: Optional[Literal["ML", "UN", "ME", "GR"]] = None
-    single_dose: Optional[bool] = None
-    fee: Optional[Money] = None  # per billing unit; wins over `fees` (J3490 carries many drugs)
+    hcpcs: ProcedureCode | None = None
+    name: _text_of(60) | None = None
+    unit_mg: Concentration | None = None
+    unit_ml: Concentration | None = None  # fluids billed per volume (J7030 1000 mL, J7050 250 mL)
+    ndc: NDC | None = None
+    mg_per_ml: Concentration | None = None
+    mg_per_unit: Concentration | None = None  # for NDC unit UN (tablets, devices)
+    ndc_unit: Literal["ML", "UN", "ME", "GR"] | None = None
+    single_dose: bool | None = None
+    fee: Money | None = None  # per billing unit; wins over `fees` (J3490 carries many drugs)
 
 
 class ServiceInput(Strict):
     code: ProcedureCode
     modifiers: Annotated[list[Modifier], Field(max_length=4)] = []
-    units: Optional[Units] = None
-    charge: Optional[Money] = None
-    pointers: Optional[Annotated[list[Pointer], Field(min_length=1, max_length=4)]] = None
-    description: Optional[_text_of(80)] = None
+    units: Units | None = None
+    charge: Money | None = None
+    pointers: Annotated[list[Pointer], Field(min_length=1, max_length=4)] | None = None
+    description: _text_of(80) | None = None
 
     @field_validator("modifiers")
     @classmethod
@@ -211,13 +210,13 @@ class ServiceInput(Strict):
 
 class MedicationInput(Strict):
     drug: Key
-    dose_mg: Optional[Milligrams] = None
-    volume_ml: Optional[Concentration] = None  # fluids: J7030/J7040/J7050
-    ndc: Optional[NDC] = None
-    wasted_mg: Optional[WasteMilligrams] = None
-    route: Optional[Literal["IV", "IM", "SC", "PO", "IN"]] = None
-    charge: Optional[Money] = None
-    pointers: Optional[Annotated[list[Pointer], Field(min_length=1, max_length=4)]] = None
+    dose_mg: Milligrams | None = None
+    volume_ml: Concentration | None = None  # fluids: J7030/J7040/J7050
+    ndc: NDC | None = None
+    wasted_mg: WasteMilligrams | None = None
+    route: Literal["IV", "IM", "SC", "PO", "IN"] | None = None
+    charge: Money | None = None
+    pointers: Annotated[list[Pointer], Field(min_length=1, max_length=4)] | None = None
 
     @model_validator(mode="after")
     def _amount_given(self):
@@ -234,7 +233,7 @@ class Protocol(Strict):
 class Contact(Strict):
     name: Name
     phone: Phone
-    email: Optional[_text_of(80)] = None
+    email: _text_of(80) | None = None
 
 
 X12Id = Annotated[str, BeforeValidator(_as_text), StringConstraints(pattern=r"^[A-Za-z0-9 ]{2,15}$")]
@@ -261,8 +260,8 @@ class Clinic(Strict):
     medications: dict[Key, MedicationRow] = {}
     procedures: dict[ProcedureCode, ProcedureRow] = {}  # labels for codes the shipped table lacks
     protocols: dict[Key, Protocol] = {}
-    x12: Optional[X12Settings] = None
-    templates: Optional[_text_of(255)] = None
+    x12: X12Settings | None = None
+    templates: _text_of(255) | None = None
 
     @field_validator("providers")
     @classmethod
@@ -292,19 +291,19 @@ class Patient(Strict):
     id: Annotated[str, BeforeValidator(_as_text), StringConstraints(strip_whitespace=True, min_length=1, max_length=38, pattern=r"^[^\x00-\x1f\x7f]+$")]
     first_name: Name
     last_name: Name
-    middle_name: Optional[Name] = None
-    suffix: Optional[_text_of(10)] = None
+    middle_name: Name | None = None
+    suffix: _text_of(10) | None = None
     dob: dt.date
     sex: Sex
     address: Address
-    phone: Optional[Phone] = None
+    phone: Phone | None = None
 
 
 class Subscriber(Strict):
     relationship: Literal["spouse", "child", "other"]
     first_name: Name
     last_name: Name
-    middle_name: Optional[Name] = None
+    middle_name: Name | None = None
     dob: dt.date
     sex: Sex
     address: Address
@@ -320,10 +319,10 @@ class Insurance(Strict):
     payer_name: _text_of(60)
     payer_id: Annotated[str, BeforeValidator(_as_text), StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9]{2,80}$")]
     member_id: Annotated[str, BeforeValidator(_as_text), StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9-]{2,80}$")]
-    group_number: Optional[Annotated[str, BeforeValidator(_as_text), StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]] = None
-    group_name: Optional[_text_of(60)] = None
+    group_number: Annotated[str, BeforeValidator(_as_text), StringConstraints(strip_whitespace=True, min_length=1, max_length=50)] | None = None
+    group_name: _text_of(60) | None = None
     filing_indicator: str = "CI"
-    subscriber: Optional[Subscriber] = None
+    subscriber: Subscriber | None = None
 
     @field_validator("filing_indicator")
     @classmethod
@@ -356,21 +355,21 @@ class Infusion(Strict):
 class Payment(Strict):
     date: dt.date
     amount: PositiveMoney
-    method: Optional[_text_of(30)] = None
-    reference: Optional[_text_of(40)] = None
+    method: _text_of(30) | None = None
+    reference: _text_of(40) | None = None
 
 
 class Session(Strict):
     date: dt.date
     provider: Key
-    protocol: Optional[Key] = None
+    protocol: Key | None = None
     diagnoses: Annotated[list[Diagnosis], Field(min_length=1, max_length=12)]
-    infusion: Optional[Infusion] = None
+    infusion: Infusion | None = None
     medications: list[MedicationInput] = []
     services: list[ServiceInput] = []
     payments: list[Payment] = []
-    place_of_service: Optional[POS] = None
-    prior_authorization: Optional[Annotated[str, BeforeValidator(_as_text), StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9-]{1,50}$")]] = None
+    place_of_service: POS | None = None
+    prior_authorization: Annotated[str, BeforeValidator(_as_text), StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9-]{1,50}$")] | None = None
     allow_sedation: bool = False  # moderate sedation on an analgesic infusion needs an explicit opt-in
 
     @field_validator("diagnoses")
@@ -396,21 +395,21 @@ class PatientFile(Strict):
 class PainScore(Strict):
     date: dt.date
     average: Annotated[int, Field(ge=0, le=10)]
-    worst: Optional[Annotated[int, Field(ge=0, le=10)]] = None
+    worst: Annotated[int, Field(ge=0, le=10)] | None = None
 
 
 class Condition(Strict):
     onset: dt.date
     summary: LongText
-    diagnostic_basis: Optional[LongText] = None
+    diagnostic_basis: LongText | None = None
     pain_scores: Annotated[list[PainScore], Field(min_length=1)]
-    function: Optional[LongText] = None
+    function: LongText | None = None
 
 
 class PriorTreatment(Strict):
     treatment: _text_of(200)
     start: dt.date
-    end: Optional[dt.date] = None
+    end: dt.date | None = None
     outcome: _text_of(200)
     reason_stopped: _text_of(200)
 
@@ -453,9 +452,9 @@ class Plan(Strict):
     medications: list[MedicationInput] = []
     services: list[ServiceInput] = []
     response_criteria: LongText
-    reassessment: Optional[LongText] = None
-    monitoring: Optional[LongText] = None
-    place_of_service: Optional[POS] = None
+    reassessment: LongText | None = None
+    monitoring: LongText | None = None
+    place_of_service: POS | None = None
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -465,25 +464,25 @@ class Plan(Strict):
 
 
 class PayerContact(Strict):
-    department: Optional[_text_of(80)] = None
-    address: Optional[Address] = None
-    fax: Optional[Phone] = None
-    phone: Optional[Phone] = None
-    policy: Optional[_text_of(120)] = None  # the payer's medical policy cited
+    department: _text_of(80) | None = None
+    address: Address | None = None
+    fax: Phone | None = None
+    phone: Phone | None = None
+    policy: _text_of(120) | None = None  # the payer's medical policy cited
 
 
 class Request(Strict):
     patient: _text_of(1024)
     provider: Key
     urgency: Literal["standard", "expedited"] = "standard"
-    expedited_reason: Optional[LongText] = None
-    date: Optional[dt.date] = None  # the letter's date; today when absent
-    payer: Optional[PayerContact] = None
+    expedited_reason: LongText | None = None
+    date: dt.date | None = None  # the letter's date; today when absent
+    payer: PayerContact | None = None
     diagnoses: Annotated[list[Diagnosis], Field(min_length=1, max_length=12)]
     condition: Condition
     prior_treatments: list[PriorTreatment]
     screening: Screening
-    screening_rationale: Optional[LongText] = None
+    screening_rationale: LongText | None = None
     plan: Plan
 
     @field_validator("diagnoses")

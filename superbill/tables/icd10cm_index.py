@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import bisect
 import re
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
 
 from superbill.paths import CODES_DIR
 
