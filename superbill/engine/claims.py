@@ -115,6 +115,12 @@ class Claim:
     infusion_minutes: int | None = None
     allow_sedation: bool = False
     filing_indicator: str = "CI"
+    # Medicare assignment (SPEC "Billing rules"): 837P CLM07 A / CLM08 Y, CMS-1500 items 13 and 27.
+    assigned: bool = False
+    # 1 original, 7 replacement, 8 void (837P CLM05-3, CMS-1500 item 22); a 7 or 8 carries the payer's
+    # claim control number (837P REF*F8, item 22's original reference number).
+    frequency_code: str = "1"
+    payer_claim_number: str | None = None
 
     @property
     def provider_npi(self) -> str:

@@ -322,6 +322,7 @@ class Insurance(Strict):
     group_number: Annotated[str, BeforeValidator(_as_text), StringConstraints(strip_whitespace=True, min_length=1, max_length=50)] | None = None
     group_name: _text_of(60) | None = None
     filing_indicator: str = "CI"
+    payer_address: Address | None = None  # the claims address: 837P 2010BB N3/N4, the CMS-1500 carrier block
     subscriber: Subscriber | None = None
 
     @field_validator("filing_indicator")
