@@ -172,7 +172,7 @@ def main(argv=None) -> int:
             keep("ours", wall, cpu)
             if args.jobs is None:
                 for jobs in range(1, min(os.cpu_count() or 1, 2) + 1):
-                    results[f"ours{jobs}"], wall, cpu = timed(lambda: run_ours(documents, jobs))
+                    results[f"ours{jobs}"], wall, cpu = timed(lambda jobs=jobs: run_ours(documents, jobs))
                     keep(f"ours --jobs {jobs}", wall, cpu)
 
         pages = results["one_pages"]

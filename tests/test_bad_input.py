@@ -152,7 +152,8 @@ def test_unknown_provider_and_drug(tmp_path, clinic):
     path = patient_with(tmp_path, edit)
     assert check_one(clinic, path) == [
         f"{path}: sessions[0].provider: error: unknown provider id 'dr-nobody' (not in clinic.yaml providers)",
-        f"{path}: sessions[0].medications[0].drug: error: unknown drug 'ketamin' (not in codes/medications.yaml or clinic.yaml medications)",
+        f"{path}: sessions[0].medications[0].drug: error: unknown drug 'ketamin' "
+        "(not in codes/medications.yaml or clinic.yaml medications)",
     ]
 
 

@@ -14,9 +14,9 @@ from engine import TODAY, claims_for, problems_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-EXAMPLES = int(os.environ.get("SUPERBILL_FUZZ_EXAMPLES", "60"))
-
 from superbill.tables import icd10cm_index
+
+EXAMPLES = int(os.environ.get("SUPERBILL_FUZZ_EXAMPLES", "60"))
 
 CANDIDATES = ["G90.511", "F33.1", "M79.7", "G43.709", "G54.6", "M79.2", "G62.9", "Z79.891",
               "B02.29", "G50.1", "E11.42", "I73.9", "M54.50", "G89.4", "R52", "Z79.899"]

@@ -112,7 +112,7 @@ def test_single_dose_without_waste_gets_jz():
 def test_single_dose_with_waste_gets_a_jw_line():
     claim = claim_for(protocol=None, medications=[{"drug": "ondansetron", "dose_mg": 3, "wasted_mg": 1}])
     drug_lines = [line for line in claim.lines if line.code == "J2405"]
-    assert [(l.modifiers, l.units, l.charge) for l in drug_lines] == [
+    assert [(line.modifiers, line.units, line.charge) for line in drug_lines] == [
         ((), 3, Decimal("12.00")), (("JW",), 1, Decimal("4.00"))]
     assert drug_lines[1].as_json()["ndc_quantity"] == "0.5"
     assert claim.total_charge == sum(line.charge for line in claim.lines)

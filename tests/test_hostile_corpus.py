@@ -203,7 +203,7 @@ def test_ten_thousand_sessions_in_one_file_export_in_well_under_a_minute(clinic,
     starts = [i for i, s in enumerate(segs) if s[0] == "ST"]
     ends = [i for i, s in enumerate(segs) if s[0] == "SE"]
     assert len(starts) == len(ends) == 2
-    for st, se in zip(starts, ends):
+    for st, se in zip(starts, ends, strict=True):
         assert int(segs[se][1]) == se - st + 1 and segs[se][2] == segs[st][2]
     assert [s[1] for s in segs if s[0] == "GE"] == ["2"]
     with Ledger(tmp_path / "ledger.sqlite3") as book:

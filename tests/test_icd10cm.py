@@ -79,7 +79,7 @@ def test_excludes1_rows_come_from_the_tabular(cm):
     header, rows = _rows(CODES_DIR / "icd10cm-2026-excludes1.tsv")
     assert "FY2026 (April 1, 2026 update)" in "\n".join(header)
     assert all(len(r) == 3 for r in rows)
-    for node, target, note in rows:
+    for node, _target, note in rows:
         if "-" not in node:
             assert note in [" ".join(n.split()) for n in cm.get_excludes1(ix.dotted(node))]
     assert ["G892", "G564", "causalgia, upper limb (G56.4-)"] in rows

@@ -192,7 +192,8 @@ def test_request_signature_rights_and_cpt_notice(example):
 
 def test_crps_evidence_paragraph_and_full_citations(example):
     words, squeezed_text = example["flat"], squeezed(example["text"])
-    assert "moderate evidence that intravenous ketamine infusions improve pain in complex regional pain syndrome (CRPS) for up to 12 weeks" in words
+    assert ("moderate evidence that intravenous ketamine infusions improve pain in complex regional pain syndrome (CRPS) "
+            "for up to 12 weeks") in words
     assert "off-label" in words and "approved by the FDA as an anesthetic" in words
     assert "69% immediately after treatment and 58% at 1 to 3 months" in words
     assert "1.83 points" in words

@@ -120,7 +120,7 @@ def check_superbill(data: bytes, pid: str, first: str, last: str, total) -> None
     assert f"Account no. {pid}" in text and f"Member ID MEM{pid}" in text
     assert f"Total charges ${money(total)}" in text
     blob = all_text(data)
-    for other_pid, other_first, other_last in PEOPLE:
+    for other_pid, _other_first, other_last in PEOPLE:
         if other_pid == pid:
             continue
         assert other_pid not in text and other_last not in text
@@ -137,7 +137,7 @@ def test_batch_superbills_are_the_one_at_a_time_pdfs_byte_for_byte(batch, fixed_
     assert sequential == plain
     assert pdfbatch.STATS["slim"] > before["slim"]  # the fast path did run (for the Latin names)
     assert render_superbills(documents, jobs=2) == plain  # forked workers
-    for data, (pid, first, last) in zip(sequential, PEOPLE):
+    for data, (pid, first, last) in zip(sequential, PEOPLE, strict=True):
         check_superbill(data, pid, first, last, expected[pid])
     assert len(pypdf.PdfReader(io.BytesIO(sequential[1])).pages) >= 1
 

@@ -489,7 +489,7 @@ def test_generated_superbill_and_cms1500_read_back_with_the_same_totals(case, da
         expected = _expected_pages(items)
         with pdfplumber.open(out / "cms1500-000000001.pdf") as pdf:
             assert len(pdf.pages) == len(expected)
-            for page, (total, line_charges) in zip(pdf.pages, expected):
+            for page, (total, line_charges) in zip(pdf.pages, expected, strict=True):
                 assert _cms_amount(page, 56, 56) == total  # item 28: this page's charges
                 for n, charge in enumerate(line_charges):  # item 24F, line by line
                     assert _cms_amount(page, 44 + 2 * n, 54) == charge

@@ -135,7 +135,7 @@ def test_example_superbill_has_every_field(clinic, tmp_path):
         assert expected in text, expected
 
     # diagnoses A-L with their ICD-10-CM titles
-    for letter, code in zip(LETTERS, ["G90.511", "F33.1"]):
+    for letter, code in zip(LETTERS, ["G90.511", "F33.1"], strict=False):
         title = icd10cm_index.lookup(code).title
         assert f"{letter} {code} {title}" in lines
 
@@ -235,7 +235,7 @@ def test_many_lines_span_pages_with_header_repeated_and_totals_once(clinic, tmp_
     rows_per_page = [len(service_rows.findall(t)) for t in text_pages]
     assert sum(rows_per_page) == 42
     assert sum(1 for n in rows_per_page if n) >= 2  # the table itself spans pages
-    for number, (text, rows) in enumerate(zip(text_pages, rows_per_page), start=1):
+    for number, (text, rows) in enumerate(zip(text_pages, rows_per_page, strict=True), start=1):
         assert f"Page {number} of {count}" in text
         assert "CPT® is a registered trademark of the American Medical Association." in text
         if rows:
@@ -495,7 +495,8 @@ def test_cli_broken_template_is_one_line_and_writes_nothing(clinic, tmp_path):
     assert line.startswith(f"{templates / 'superbill.html'}: line 2: error: template syntax error")
     assert not (tmp_path / "o").exists()
 
-    (templates / "superbill.html").write_text('{% extends "default:superbill.html" %}\n{% block notes %}{{ patient.nickname }}{% endblock %}\n')
+    (templates / "superbill.html").write_text('{% extends "default:superbill.html" %}\n'
+                                              '{% block notes %}{{ patient.nickname }}{% endblock %}\n')
     result = run(clinic, "render", clinic / "patients/example.yaml", "-o", tmp_path / "o", "--templates", templates)
     assert result.exit_code == 1
     assert "error: template error:" in result.stderr and "nickname" in result.stderr

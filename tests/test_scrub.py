@@ -72,7 +72,7 @@ def test_pointers_must_exist_and_be_one_to_four():
 def test_addon_without_primary():
     claim = claim_for()
     without = [line for line in claim.lines if line.code != "96365"]
-    bad = replace(claim, lines=tuple(without), total_charge=sum(l.charge for l in without))
+    bad = replace(claim, lines=tuple(without), total_charge=sum(line.charge for line in without))
     assert errors(bad) == ["add-on code 96366 is billed without its primary code (96365, 96367)"]
     assert errors(claim) == []
     loaded = loaded_clinic(extra_fees=(("99417", 80.0), ("99215", 250.0)))
@@ -147,7 +147,7 @@ def test_telehealth_pos_on_an_infusion():
 
 def test_jw_jz_on_a_multi_dose_drug():
     claim = claim_for()
-    lines = tuple(replace(l, modifiers=("JZ",)) if l.code == "J3490" else l for l in claim.lines)
+    lines = tuple(replace(line, modifiers=("JZ",)) if line.code == "J3490" else line for line in claim.lines)
     assert errors(replace(claim, lines=lines)) == [
         "J3490 (ketamine): JW/JZ are for single-dose containers only; this drug is multi-dose"]
     assert errors(claim) == []  # ondansetron (single-dose) keeps its JZ

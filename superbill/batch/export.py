@@ -431,7 +431,7 @@ def _render_superbill(loaded, items: list[Item], control: int, options: ExportOp
         documents += docs
     pdfs = render_superbills(documents, jobs=options.jobs)
     names, out = set(), []
-    for doc, pdf in zip(documents, pdfs):
+    for doc, pdf in zip(documents, pdfs, strict=True):
         name = f"superbill-{control:09d}-{doc.stem}.pdf"
         n = 2
         while name in names:
@@ -528,7 +528,7 @@ def export_claims(inputs, loaded, options: ExportOptions) -> ExportReport:
                                            "one patient id? Merge them or give each patient its own id"))
             report.rejected_files.append(result.file)
             continue
-        for claim, digest in zip(result.claims, result.hashes):
+        for claim, digest in zip(result.claims, result.hashes, strict=True):
             owner[claim.claim_id] = result.file
             items.append(Item(result.file, result.patient_file, claim))
             hashes.append(digest)
@@ -540,7 +540,7 @@ def export_claims(inputs, loaded, options: ExportOptions) -> ExportReport:
         return report
 
     candidates = [ledger_mod.Candidate(i.claim.claim_id, h, i.claim.patient_id, i.claim.date_of_service.isoformat(),
-                                       f"{i.claim.total_charge:.2f}") for i, h in zip(items, hashes)]
+                                       f"{i.claim.total_charge:.2f}") for i, h in zip(items, hashes, strict=True)]
     try:
         ledger = ledger_mod.Ledger(ledger_path)
     except ledger_mod.LedgerError as exc:

@@ -282,7 +282,7 @@ def claim_pages(patient_file, claim, loaded, *, today: dt.date | None = None) ->
               for chunk in chunks]
     paid = _allocate(claim.amount_paid, totals)
     pages = []
-    for number, (chunk, total, page_paid) in enumerate(zip(chunks, totals, paid), start=1):
+    for number, (chunk, total, page_paid) in enumerate(zip(chunks, totals, paid, strict=True), start=1):
         page = dict(common)
         page.update({
             "page": number,

@@ -108,11 +108,11 @@ def render_files(files, loaded, out_dir: str | Path, *, date_from: dt.date | Non
     if not html:
         documents = [doc for _, docs in batches for doc in docs]
         try:
-            pdfs = dict(zip(map(id, documents), render_superbills(documents)))
+            pdfs = dict(zip(map(id, documents), render_superbills(documents), strict=True))
         except Exception:  # isolate the document that fails; the others still render
             for file, docs in batches:
                 try:
-                    pdfs.update(zip(map(id, docs), render_superbills(docs)))
+                    pdfs.update(zip(map(id, docs), render_superbills(docs), strict=True))
                 except Exception as exc:  # noqa: BLE001 - reported as the file's problem
                     summary.problems.append(Problem(file, "", ERROR, f"PDF rendering failed ({type(exc).__name__})"))
     for file, docs in batches:

@@ -145,16 +145,20 @@ def scrub(claim: Claim, book: CodeBook, *, file: str = "", billing_npi: str | No
             if line.kind == "oximetry":
                 warn(line.source, f"{line.code}: pulse oximetry is bundled into the infusion by most payers")
             elif line.kind == "rhythm_ecg":
-                warn(line.source, f"{line.code}: rhythm-strip review during an infusion is part of the infusion; bill only an ordered, separately reported study")
+                warn(line.source, f"{line.code}: rhythm-strip review during an infusion is part of the infusion; "
+                                  "bill only an ordered, separately reported study")
             elif line.kind in {"sedation", "sedation_addon"}:
                 if claim.allow_sedation:
-                    warn(line.source, f"{line.code}: moderate sedation billed with an analgesic infusion (allowed by allow_sedation); expect review")
+                    warn(line.source, f"{line.code}: moderate sedation billed with an analgesic infusion "
+                                      "(allowed by allow_sedation); expect review")
                 else:
-                    error(line.source, f"{line.code}: moderate sedation is not billed for an analgesic ketamine infusion (set allow_sedation on the session to override)")
+                    error(line.source, f"{line.code}: moderate sedation is not billed for an analgesic ketamine infusion "
+                                       "(set allow_sedation on the session to override)")
         if claim.place_of_service in pos_codes.TELEHEALTH:
             error(f"{where}.place_of_service", f"an infusion cannot be billed with telehealth place of service {claim.place_of_service}")
     if has_administration and claim.place_of_service in pos_codes.FACILITY:
-        warn(f"{where}.place_of_service", f"place of service {claim.place_of_service} is a facility: the hospital bills the administration codes, not the physician")
+        warn(f"{where}.place_of_service", f"place of service {claim.place_of_service} is a facility: "
+                                           "the hospital bills the administration codes, not the physician")
     for line in claim.lines:
         if line.code == "96376" and claim.place_of_service == "11":
             warn(line.source, "96376 is defined for the facility setting; not for place of service 11")

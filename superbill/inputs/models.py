@@ -288,7 +288,8 @@ def _clock(value: str) -> str:
 
 
 class Patient(Strict):
-    id: Annotated[str, BeforeValidator(_as_text), StringConstraints(strip_whitespace=True, min_length=1, max_length=38, pattern=r"^[^\x00-\x1f\x7f]+$")]
+    id: Annotated[str, BeforeValidator(_as_text),
+                  StringConstraints(strip_whitespace=True, min_length=1, max_length=38, pattern=r"^[^\x00-\x1f\x7f]+$")]
     first_name: Name
     last_name: Name
     middle_name: Name | None = None
@@ -319,7 +320,8 @@ class Insurance(Strict):
     payer_name: _text_of(60)
     payer_id: Annotated[str, BeforeValidator(_as_text), StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9]{2,80}$")]
     member_id: Annotated[str, BeforeValidator(_as_text), StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9-]{2,80}$")]
-    group_number: Annotated[str, BeforeValidator(_as_text), StringConstraints(strip_whitespace=True, min_length=1, max_length=50)] | None = None
+    group_number: Annotated[str, BeforeValidator(_as_text),
+                            StringConstraints(strip_whitespace=True, min_length=1, max_length=50)] | None = None
     group_name: _text_of(60) | None = None
     filing_indicator: str = "CI"
     payer_address: Address | None = None  # the claims address: 837P 2010BB N3/N4, the CMS-1500 carrier block
@@ -370,7 +372,8 @@ class Session(Strict):
     services: list[ServiceInput] = []
     payments: list[Payment] = []
     place_of_service: POS | None = None
-    prior_authorization: Annotated[str, BeforeValidator(_as_text), StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9-]{1,50}$")] | None = None
+    prior_authorization: Annotated[str, BeforeValidator(_as_text),
+                                   StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9-]{1,50}$")] | None = None
     allow_sedation: bool = False  # moderate sedation on an analgesic infusion needs an explicit opt-in
 
     @field_validator("diagnoses")

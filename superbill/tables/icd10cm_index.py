@@ -64,7 +64,7 @@ class _Index:
         self.codes: list[str] = parts[0::3]  # dot-less, sorted
         self.flags: str = "".join(parts[1::3])  # "B" or "N" per code
         self.titles: list[str] = parts[2::3]
-        self.position: dict[str, int] = dict(zip(self.codes, range(len(self.codes))))
+        self.position: dict[str, int] = dict(zip(self.codes, range(len(self.codes)), strict=True))
         self._lower_titles: list[str] | None = None
 
     def entry(self, i: int) -> Entry:
