@@ -1,0 +1,61 @@
+"""The claim scrubber: every rule a payer or clearinghouse would reject or question a claim for.
+
+Errors mean the claim would be rejected, so nothing is produced for its file; warnings mean a payer
+may deny or bundle a line: they are shown, not fatal. Pure: `scrub(claim, ...)` returns problems.
+
+The rules are small named functions run in the order of `RULES` (beancount's validation list is
+the model): each reports problems and none raises, so one run collects every problem of a claim.
+Add a rule by writing a function in the module of its topic and placing it in `RULES`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from superbill.engine.claims import Claim
+from superbill.engine.scrub import claim_rules as c
+from superbill.engine.scrub import day_rules as d
+from superbill.engine.scrub.context import Rule, ScrubContext, each_line
+from superbill.engine.scrub.line_rules import LINE_RULES
+from superbill.problems import Problem
+from superbill.tables.codebook import CodeBook
+
+RULES: list[Rule] = [
+    c.billing_npi_valid,
+    c.rendering_provider_valid,
+    c.date_in_icd10_era,
+    c.date_not_in_future,
+    c.diagnosis_count,
+    c.diagnoses_distinct,
+    c.diagnoses_valid_icd10cm,
+    c.diagnoses_excludes1,
+    c.place_of_service_valid,
+    c.has_lines,
+    each_line(*LINE_RULES),
+    d.one_initial_administration,
+    each_line(d.em_99211_with_administration, d.em_needs_25_with_administration),
+    d.modifier_25_without_procedure,
+    each_line(d.bundled_with_infusion),
+    d.no_infusion_by_telehealth,
+    d.administration_in_facility,
+    each_line(d.facility_only_96376),
+    c.repeated_codes,
+    c.total_is_sum_of_lines,
+    c.total_above_zero,
+    c.payments_within_total,
+]
+
+
+def scrub(claim: Claim, book: CodeBook, *, file: str = "", billing_npi: str | None = None,
+          today: dt.date | None = None, claims: Sequence[Claim] = ()) -> list[Problem]:
+    """Every problem of `claim`, in rule order. `claims`: all claims of the patient file, for the
+    rules that look at the patient's whole day (modifier 25, initial administration codes)."""
+    ctx = ScrubContext(claim, book, file=file, billing_npi=billing_npi, today=today, claims=tuple(claims))
+    problems: list[Problem] = []
+    for rule in RULES:
+        problems.extend(rule(ctx))
+    return problems
+
+
+__all__ = ["RULES", "ScrubContext", "scrub"]

@@ -1,0 +1,92 @@
+"""What every scrub rule sees: the claim, the code book, the claims of the same day, and helpers.
+
+A rule is a function `rule(ctx) -> Iterable[Problem]` (or `rule(ctx, line)` for a line rule); it
+reports, it never raises and never changes the claim.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from superbill.engine.claims import Claim, ClaimLine
+from superbill.problems import ERROR, WARNING, Problem
+from superbill.tables.codebook import ADMINISTRATION_KINDS, CodeBook
+
+INFUSION_KINDS = {"infusion_initial", "infusion_addon"}
+
+
+@dataclass(frozen=True)
+class ScrubContext:
+    claim: Claim
+    book: CodeBook
+    file: str = ""
+    billing_npi: str | None = None
+    today: dt.date | None = None
+    # Every claim of the patient file (this one included); rules about a patient's day use the
+    # ones with the same date of service and rendering provider.
+    claims: tuple[Claim, ...] = field(default_factory=tuple)
+
+    @property
+    def where(self) -> str:
+        return f"sessions[{self.claim.session_index}]"
+
+    def error(self, path: str, message: str) -> Problem:
+        return Problem(self.file, path, ERROR, message)
+
+    def warning(self, path: str, message: str) -> Problem:
+        return Problem(self.file, path, WARNING, message)
+
+    @cached_property
+    def codes(self) -> list[str]:
+        return [line.code for line in self.claim.lines]
+
+    @cached_property
+    def has_infusion(self) -> bool:
+        return any(line.kind in INFUSION_KINDS for line in self.claim.lines)
+
+    @cached_property
+    def has_administration(self) -> bool:
+        return any(line.kind in ADMINISTRATION_KINDS for line in self.claim.lines)
+
+    @cached_property
+    def same_day(self) -> tuple[Claim, ...]:
+        """The claims of this patient, rendering provider and date of service, this one included."""
+        others = tuple(c for c in self.claims if c is not self.claim and same_day(c, self.claim))
+        return (self.claim,) + others
+
+    @cached_property
+    def day_has_administration(self) -> bool:
+        return any(line.kind in ADMINISTRATION_KINDS for c in self.same_day for line in c.lines)
+
+
+def same_day(a: Claim, b: Claim) -> bool:
+    return (a.patient_id == b.patient_id and a.date_of_service == b.date_of_service
+            and _npi(a) == _npi(b))
+
+
+def _npi(claim: Claim) -> str | None:
+    return getattr(claim.provider, "npi", None)
+
+
+Rule = Callable[[ScrubContext], Iterable[Problem]]
+LineRule = Callable[[ScrubContext, ClaimLine], Iterable[Problem]]
+
+
+def each_line(*rules: LineRule) -> Rule:
+    """One rule that runs `rules` on every line in turn (a line's problems stay together)."""
+
+    def run(ctx: ScrubContext) -> Iterable[Problem]:
+        for line in ctx.claim.lines:
+            for rule in rules:
+                yield from rule(ctx, line)
+
+    run.__name__ = "each_line(" + ", ".join(rule.__name__ for rule in rules) + ")"
+    run.rules = rules  # type: ignore[attr-defined]
+    return run
+
+
+def label(line: ClaimLine) -> str:
+    return line.code + ("-" + "-".join(line.modifiers) if line.modifiers else "")

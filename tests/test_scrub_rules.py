@@ -1,0 +1,235 @@
+"""Each scrub rule on its own, on both sides; and the rule list itself (every rule named, tested).
+
+`test_scrub.py` checks the scrubber end to end; here each rule function is called alone so a rule
+that stops firing (or fires on a clean claim) is caught by name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+
+from engine import claim_for, loaded_clinic
+
+from superbill.engine import scrub as scrubber
+from superbill.engine.scrub import claim_rules as c
+from superbill.engine.scrub import day_rules as d
+from superbill.engine.scrub import line_rules as ln
+from superbill.engine.scrub.context import ScrubContext
+
+
+def run(rule, claim, **options):
+    ctx = ScrubContext(claim, loaded_clinic().book, file="p.yaml", **options)
+    return [(p.severity, p.path, p.message) for p in rule(ctx)]
+
+
+def run_line(rule, claim, line):
+    ctx = ScrubContext(claim, loaded_clinic().book, file="p.yaml")
+    return [(p.severity, p.path, p.message) for p in rule(ctx, line)]
+
+
+def with_line(claim, index, **changes):
+    lines = list(claim.lines)
+    lines[index] = replace(lines[index], **changes)
+    return replace(claim, lines=tuple(lines))
+
+
+def test_rule_list_names_every_rule_once_and_each_is_tested():
+    names = []
+    for rule in scrubber.RULES:
+        names += [r.__name__ for r in getattr(rule, "rules", (rule,))]
+    assert len(names) == len(set(names))
+    tests = "".join(p.read_text() for p in Path(__file__).parent.glob("test_scrub*.py"))
+    untested = [name for name in names if not re.search(rf"\.{name}\b", tests)]
+    assert untested == []
+
+
+def test_billing_npi_valid():
+    claim = claim_for()
+    assert run(c.billing_npi_valid, claim, billing_npi="1234567890") == [
+        ("error", "practice.npi", "billing NPI fails the NPI check (10 digits, Luhn with the 80840 prefix)")]
+    assert run(c.billing_npi_valid, claim, billing_npi="1003000126") == []
+
+
+def test_rendering_provider_valid():
+    claim = claim_for()
+    assert run(c.rendering_provider_valid, replace(claim, provider=None)) == [
+        ("error", "sessions[0].provider", "no rendering provider")]
+    assert run(c.rendering_provider_valid, claim) == []
+
+
+def test_date_rules():
+    old = replace(claim_for(), date_of_service=dt.date(2015, 9, 30))
+    assert run(c.date_in_icd10_era, old)[0][2].startswith("date of service is before 2015-10-01")
+    assert run(c.date_in_icd10_era, replace(old, date_of_service=dt.date(2015, 10, 1))) == []
+    claim = claim_for()
+    assert run(c.date_not_in_future, claim, today=dt.date(2026, 11, 1)) == [
+        ("error", "sessions[0].date", "date of service is in the future")]
+    assert run(c.date_not_in_future, claim, today=dt.date(2026, 11, 2)) == []
+
+
+def test_diagnosis_rules():
+    claim = claim_for()
+    assert run(c.diagnosis_count, replace(claim, diagnoses=())) == [
+        ("error", "sessions[0].diagnoses", "a claim carries 1 to 12 diagnoses, not 0")]
+    assert run(c.diagnosis_count, claim) == []
+    twice = replace(claim, diagnoses=("G90.511", "G90.511"))
+    assert run(c.diagnoses_distinct, twice) == [("error", "sessions[0].diagnoses[1]", "G90.511 is listed twice")]
+    assert run(c.diagnoses_distinct, claim) == []
+    header = replace(claim, diagnoses=("G90.51", "F33.1"))
+    [(severity, path, message)] = run(c.diagnoses_valid_icd10cm, header)
+    assert (severity, path) == ("error", "sessions[0].diagnoses[0]") and message.startswith("G90.51 is not billable")
+    assert run(c.diagnoses_valid_icd10cm, claim) == []
+    both = replace(claim, diagnoses=("F32.1", "F33.1"))
+    assert [m for _, _, m in run(c.diagnoses_excludes1, both)] == [
+        "F32.1 and F33.1 cannot be reported together (ICD-10-CM Excludes1: recurrent depressive disorder (F33.-))"]
+    assert run(c.diagnoses_excludes1, claim) == []
+
+
+def test_place_of_service_and_lines_present():
+    claim = claim_for()
+    assert run(c.place_of_service_valid, replace(claim, place_of_service="00")) == [
+        ("error", "sessions[0].place_of_service", "00 is not a CMS place of service code")]
+    assert run(c.place_of_service_valid, claim) == []
+    assert run(c.has_lines, replace(claim, lines=())) == [
+        ("error", "sessions[0]", "the session produces no claim lines")]
+    assert run(c.has_lines, claim) == []
+
+
+def test_totals_rules():
+    claim = claim_for()
+    doubled = replace(claim, lines=claim.lines + claim.lines[2:3], total_charge=claim.total_charge + Decimal(450))
+    assert run(c.repeated_codes, doubled) == [("warning", "sessions[0]", "96365 appears on more than one line")]
+    drugs = replace(claim, lines=claim.lines + claim.lines[-1:])
+    assert run(c.repeated_codes, drugs) == []  # HCPCS drug codes repeat (JW lines)
+    assert run(c.repeated_codes, claim) == []
+    assert run(c.total_is_sum_of_lines, replace(claim, total_charge=Decimal("1.00"))) == [
+        ("error", "sessions[0]", "total 1.00 is not the sum of the lines 1035.00")]
+    assert run(c.total_is_sum_of_lines, claim) == []
+    free = replace(claim, lines=tuple(replace(line, charge=Decimal("0.00")) for line in claim.lines),
+                   total_charge=Decimal("0.00"))
+    assert run(c.total_above_zero, free) == [
+        ("error", "sessions[0]", "the claim's total charge is 0: a chargeable claim needs a total above 0")]
+    assert run(c.total_above_zero, claim) == []
+    assert run(c.payments_within_total, replace(claim, amount_paid=Decimal("1035.01"))) == [
+        ("warning", "sessions[0].payments", "payments exceed the total charge")]
+    assert run(c.payments_within_total, replace(claim, amount_paid=Decimal("1035.00"))) == []
+
+
+def test_line_code_modifiers_units():
+    claim = claim_for()
+    em = claim.lines[0]
+    assert run_line(ln.code_valid, claim, replace(em, code="9921")) == [
+        ("error", "sessions[0].protocol", "9921 is not a CPT/HCPCS code (5 characters)")]
+    assert run_line(ln.code_valid, claim, em) == []
+    five = replace(em, modifiers=("25", "59", "XU", "GT", "95"))
+    assert run_line(ln.at_most_four_modifiers, claim, five) == [
+        ("error", "sessions[0].protocol", "99214-25-59-XU-GT-95: at most 4 modifiers per line")]
+    assert run_line(ln.at_most_four_modifiers, claim, replace(em, modifiers=("25", "59", "XU", "GT"))) == []
+    assert run_line(ln.modifiers_well_formed, claim, replace(em, modifiers=("2",))) == [
+        ("error", "sessions[0].protocol", "99214: modifier '2' must be 2 letters or digits")]
+    assert run_line(ln.modifiers_well_formed, claim, em) == []
+    drug = claim.lines[-1]
+    assert run_line(ln.not_both_jw_and_jz, claim, replace(drug, modifiers=("JW", "JZ"))) == [
+        ("error", drug.source, "J2405: JW and JZ cannot be on the same line")]
+    assert run_line(ln.not_both_jw_and_jz, claim, drug) == []
+    assert run_line(ln.units_positive, claim, replace(em, units=0)) == [
+        ("error", "sessions[0].protocol", "99214: units must be more than 0")]
+    assert run_line(ln.units_positive, claim, em) == []
+
+
+def test_line_pointers_and_charge():
+    claim = claim_for()
+    line = claim.lines[1]
+    assert run_line(ln.one_to_four_pointers, claim, replace(line, pointers=())) == [
+        ("error", "sessions[0].services[0]", "93000: a line points to 1 to 4 diagnoses")]
+    assert run_line(ln.one_to_four_pointers, claim, line) == []
+    assert run_line(ln.pointers_within_diagnoses, claim, replace(line, pointers=(3,))) == [
+        ("error", "sessions[0].services[0]", "93000: diagnosis pointer 3 points past the 2 diagnoses")]
+    assert run_line(ln.pointers_within_diagnoses, claim, replace(line, pointers=(2,))) == []
+    assert run_line(ln.charge_known_and_not_negative, claim, replace(line, charge=None)) == [
+        ("error", "sessions[0].services[0]", "93000 has no fee in clinic.yaml fees and no charge on the line")]
+    assert run_line(ln.charge_known_and_not_negative, claim, replace(line, charge=Decimal("-1"))) == [
+        ("error", "sessions[0].services[0]", "93000: a charge cannot be negative")]
+    assert run_line(ln.charge_known_and_not_negative, claim, line) == []
+
+
+def test_line_drug_data():
+    claim = claim_for()
+    ketamine = next(line for line in claim.lines if line.code == "J3490")
+    assert run_line(ln.drug_has_ndc, claim, replace(ketamine, ndc=None)) == [
+        ("error", ketamine.source, "J3490 (ketamine) needs an NDC: set ndc on the medication in clinic.yaml or on the session")]
+    assert run_line(ln.drug_has_ndc, claim, ketamine) == []
+    assert run_line(ln.drug_has_ndc_quantity, claim, replace(ketamine, ndc_quantity=None)) == [
+        ("error", ketamine.source, "J3490 (ketamine): cannot compute the NDC quantity (set mg_per_ml, or mg_per_unit for UN)")]
+    assert run_line(ln.drug_has_ndc_quantity, claim, replace(ketamine, ndc_quantity=Decimal(0))) == [
+        ("error", ketamine.source, "J3490 (ketamine): NDC quantity must be more than 0")]
+    assert run_line(ln.drug_has_ndc_quantity, claim, ketamine) == []
+    assert run_line(ln.jw_jz_single_dose_only, claim, replace(ketamine, modifiers=("JW",))) == [
+        ("error", ketamine.source, "J3490 (ketamine): JW/JZ are for single-dose containers only; this drug is multi-dose")]
+    assert run_line(ln.jw_jz_single_dose_only, claim, ketamine) == []
+
+
+def test_line_addon_and_iv_start():
+    claim = claim_for()
+    addon = next(line for line in claim.lines if line.code == "96366")
+    alone = replace(claim, lines=tuple(line for line in claim.lines if line.code != "96365"))
+    assert run_line(ln.addon_with_primary, alone, addon) == [
+        ("error", "sessions[0].infusion", "add-on code 96366 is billed without its primary code (96365, 96367)")]
+    assert run_line(ln.addon_with_primary, claim, addon) == []
+    iv = replace(claim.lines[1], code="36000")
+    assert run_line(ln.no_separate_iv_start, claim, iv) == [
+        ("error", "sessions[0].services[0]", "36000 (IV start) is included in the administration codes; do not bill it")]
+    visit = claim_for(protocol=None, infusion=None, medications=[], services=[{"code": "36000", "charge": 25}])
+    assert run_line(ln.no_separate_iv_start, visit, visit.lines[0]) == []
+
+
+def test_one_initial_administration_rule():
+    two = claim_for(services=[{"code": "96374"}])
+    assert [m for _, _, m in run(d.one_initial_administration, two)] == [
+        "more than one initial administration code (96374, 96365); a second needs a documented second IV site and modifier 59 or XU"]
+    assert run(d.one_initial_administration, claim_for()) == []
+
+
+def test_em_rules():
+    loaded = loaded_clinic(extra_fees=(("99211", 40.0),))
+    low = claim_for(loaded=loaded, protocol=None, services=[{"code": "99211"}])
+    assert run_line(d.em_99211_with_administration, low, low.lines[0]) == [
+        ("warning", "sessions[0].services[0]", "99211 is not paid with drug administration codes on the same day (CMS)")]
+    medicare = replace(low, filing_indicator="MB")
+    assert run_line(d.em_99211_with_administration, medicare, low.lines[0])[0][0] == "error"
+    claim = claim_for()
+    assert run_line(d.em_99211_with_administration, claim, claim.lines[0]) == []
+    bare = replace(claim.lines[0], modifiers=())
+    assert run_line(d.em_needs_25_with_administration, claim, bare) == [
+        ("error", "sessions[0].protocol", "99214 on a day with drug administration needs modifier 25")]
+    assert run_line(d.em_needs_25_with_administration, claim, claim.lines[0]) == []
+    visit = claim_for(protocol=None, infusion=None, medications=[], services=[{"code": "99214", "modifiers": ["25"]}])
+    assert run(d.modifier_25_without_procedure, visit) == [
+        ("warning", "sessions[0].services[0]", "99214-25: modifier 25 without a procedure that day")]
+    assert run(d.modifier_25_without_procedure, claim) == []
+
+
+def test_bundling_and_setting_rules():
+    loaded = loaded_clinic(extra_fees=(("94760", 20.0),))
+    during = claim_for(loaded=loaded, services=[{"code": "94760"}])
+    ox = during.lines[1]
+    assert run_line(d.bundled_with_infusion, during, ox) == [
+        ("warning", "sessions[0].services[0]", "94760: pulse oximetry is bundled into the infusion by most payers")]
+    alone = claim_for(loaded=loaded, protocol=None, infusion=None, medications=[], services=[{"code": "94760"}])
+    assert run_line(d.bundled_with_infusion, alone, alone.lines[0]) == []
+    claim = claim_for()
+    assert run(d.no_infusion_by_telehealth, replace(claim, place_of_service="02")) == [
+        ("error", "sessions[0].place_of_service", "an infusion cannot be billed with telehealth place of service 02")]
+    assert run(d.no_infusion_by_telehealth, claim) == []
+    assert run(d.administration_in_facility, replace(claim, place_of_service="22")) == [
+        ("warning", "sessions[0].place_of_service",
+         "place of service 22 is a facility: the hospital bills the administration codes, not the physician")]
+    assert run(d.administration_in_facility, claim) == []
+    push = replace(claim.lines[2], code="96376")
+    assert run_line(d.facility_only_96376, claim, push) == [
+        ("warning", "sessions[0].infusion", "96376 is defined for the facility setting; not for place of service 11")]
+    assert run_line(d.facility_only_96376, replace(claim, place_of_service="22"), push) == []
