@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -18,10 +19,12 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
     StringConstraints,
     field_validator,
     model_validator,
 )
+from pydantic_core import CoreSchema
 
 from superbill.ids import InvalidIdentifier, ein, hcpcs, icd10cm, modifier, ndc, npi, pos, state, taxonomy, zipcode
 
@@ -67,38 +70,39 @@ def _no_control(value: str) -> str:
     return value
 
 
-def _text_of(max_length: int, min_length: int = 1):
-    return Annotated[
-        str,
-        BeforeValidator(_as_text),
-        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
-        AfterValidator(_no_control),
-    ]
+@dataclass(frozen=True)
+class TextOf:
+    """Field metadata, `Annotated[str, TextOf(55)]`: text of at most that many characters, surrounding
+    whitespace stripped, no control characters. (A class rather than a function returning `Annotated`,
+    so type checkers see the field as the `str` it is.)"""
+
+    max_length: int
+    min_length: int = 1
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        limits = StringConstraints(strip_whitespace=True, min_length=self.min_length, max_length=self.max_length)
+        return handler.generate_schema(Annotated[str, BeforeValidator(_as_text), limits, AfterValidator(_no_control)])
 
 
-def _identifier(module):
-    return Annotated[str, BeforeValidator(_as_text), AfterValidator(_checked(module))]
-
-
-Text = _text_of(200)
-Name = _text_of(60)
-LongText = _text_of(4000)
+Text = Annotated[str, TextOf(200)]
+Name = Annotated[str, TextOf(60)]
+LongText = Annotated[str, TextOf(4000)]
 Key = Annotated[
     str,
     BeforeValidator(_as_text),
     StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
     AfterValidator(_no_control),
 ]
-NPI = _identifier(npi)
-EIN = _identifier(ein)
-NDC = _identifier(ndc)
-Taxonomy = _identifier(taxonomy)
-POS = _identifier(pos)
-State = _identifier(state)
-ZIP = _identifier(zipcode)
-ProcedureCode = _identifier(hcpcs)
-Modifier = _identifier(modifier)
-Diagnosis = _identifier(icd10cm)
+NPI = Annotated[str, BeforeValidator(_as_text), AfterValidator(_checked(npi))]
+EIN = Annotated[str, BeforeValidator(_as_text), AfterValidator(_checked(ein))]
+NDC = Annotated[str, BeforeValidator(_as_text), AfterValidator(_checked(ndc))]
+Taxonomy = Annotated[str, BeforeValidator(_as_text), AfterValidator(_checked(taxonomy))]
+POS = Annotated[str, BeforeValidator(_as_text), AfterValidator(_checked(pos))]
+State = Annotated[str, BeforeValidator(_as_text), AfterValidator(_checked(state))]
+ZIP = Annotated[str, BeforeValidator(_as_text), AfterValidator(_checked(zipcode))]
+ProcedureCode = Annotated[str, BeforeValidator(_as_text), AfterValidator(_checked(hcpcs))]
+Modifier = Annotated[str, BeforeValidator(_as_text), AfterValidator(_checked(modifier))]
+Diagnosis = Annotated[str, BeforeValidator(_as_text), AfterValidator(_checked(icd10cm))]
 Phone = Annotated[str, BeforeValidator(_as_text), AfterValidator(_phone)]
 
 Money = Annotated[Decimal, Field(ge=0, le=Decimal("9999999.99"), decimal_places=2, allow_inf_nan=False)]
@@ -117,9 +121,9 @@ class Strict(BaseModel):
 
 
 class Address(Strict):
-    street: _text_of(55)
-    street2: _text_of(55) | None = None
-    city: _text_of(30)
+    street: Annotated[str, TextOf(55)]
+    street2: Annotated[str, TextOf(55)] | None = None
+    city: Annotated[str, TextOf(30)]
     state: State
     zip: ZIP
 
@@ -128,15 +132,15 @@ class Address(Strict):
 
 
 class Practice(Strict):
-    name: _text_of(60)
+    name: Annotated[str, TextOf(60)]
     npi: NPI
     tax_id: EIN
     taxonomy: Taxonomy
     address: Address
     phone: Phone
     fax: Phone | None = None
-    email: _text_of(80) | None = None
-    logo: _text_of(255) | None = None
+    email: Annotated[str, TextOf(80)] | None = None
+    logo: Annotated[str, TextOf(255)] | None = None
 
     @field_validator("address")
     @classmethod
@@ -152,11 +156,11 @@ class Provider(Strict):
     first_name: Name
     last_name: Name
     middle_name: Name | None = None
-    credentials: _text_of(30)
+    credentials: Annotated[str, TextOf(30)]
     npi: NPI
     taxonomy: Taxonomy
     specialty: Text | None = None
-    signature: _text_of(255) | None = None  # image path, relative to clinic.yaml
+    signature: Annotated[str, TextOf(255)] | None = None  # image path, relative to clinic.yaml
 
     @property
     def display_name(self) -> str:
@@ -172,7 +176,7 @@ class MedicationRow(Strict):
     """
 
     hcpcs: ProcedureCode | None = None
-    name: _text_of(60) | None = None
+    name: Annotated[str, TextOf(60)] | None = None
     unit_mg: Concentration | None = None
     unit_ml: Concentration | None = None  # fluids billed per volume (J7030 1000 mL, J7050 250 mL)
     ndc: NDC | None = None
@@ -189,7 +193,7 @@ class ServiceInput(Strict):
     units: Units | None = None
     charge: Money | None = None
     pointers: Annotated[list[Pointer], Field(min_length=1, max_length=4)] | None = None
-    description: _text_of(80) | None = None
+    description: Annotated[str, TextOf(80)] | None = None
 
     @field_validator("modifiers")
     @classmethod
@@ -233,7 +237,7 @@ class Protocol(Strict):
 class Contact(Strict):
     name: Name
     phone: Phone
-    email: _text_of(80) | None = None
+    email: Annotated[str, TextOf(80)] | None = None
 
 
 X12Id = Annotated[str, BeforeValidator(_as_text), StringConstraints(pattern=r"^[A-Za-z0-9 ]{2,15}$")]
@@ -241,15 +245,15 @@ X12Id = Annotated[str, BeforeValidator(_as_text), StringConstraints(pattern=r"^[
 
 class X12Settings(Strict):
     submitter_id: X12Id
-    submitter_name: _text_of(60)
+    submitter_name: Annotated[str, TextOf(60)]
     receiver_id: X12Id
-    receiver_name: _text_of(60)
+    receiver_name: Annotated[str, TextOf(60)]
     contact: Contact
     usage: Literal["T", "P"] = "T"
 
 
 class ProcedureRow(Strict):
-    label: _text_of(80)
+    label: Annotated[str, TextOf(80)]
 
 
 class Clinic(Strict):
@@ -261,7 +265,7 @@ class Clinic(Strict):
     procedures: dict[ProcedureCode, ProcedureRow] = {}  # labels for codes the shipped table lacks
     protocols: dict[Key, Protocol] = {}
     x12: X12Settings | None = None
-    templates: _text_of(255) | None = None
+    templates: Annotated[str, TextOf(255)] | None = None
 
     @field_validator("providers")
     @classmethod
@@ -293,7 +297,7 @@ class Patient(Strict):
     first_name: Name
     last_name: Name
     middle_name: Name | None = None
-    suffix: _text_of(10) | None = None
+    suffix: Annotated[str, TextOf(10)] | None = None
     dob: dt.date
     sex: Sex
     address: Address
@@ -317,12 +321,12 @@ FILING_INDICATORS = {
 
 
 class Insurance(Strict):
-    payer_name: _text_of(60)
+    payer_name: Annotated[str, TextOf(60)]
     payer_id: Annotated[str, BeforeValidator(_as_text), StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9]{2,80}$")]
     member_id: Annotated[str, BeforeValidator(_as_text), StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9-]{2,80}$")]
     group_number: Annotated[str, BeforeValidator(_as_text),
                             StringConstraints(strip_whitespace=True, min_length=1, max_length=50)] | None = None
-    group_name: _text_of(60) | None = None
+    group_name: Annotated[str, TextOf(60)] | None = None
     filing_indicator: str = "CI"
     payer_address: Address | None = None  # the claims address: 837P 2010BB N3/N4, the CMS-1500 carrier block
     subscriber: Subscriber | None = None
@@ -358,8 +362,8 @@ class Infusion(Strict):
 class Payment(Strict):
     date: dt.date
     amount: PositiveMoney
-    method: _text_of(30) | None = None
-    reference: _text_of(40) | None = None
+    method: Annotated[str, TextOf(30)] | None = None
+    reference: Annotated[str, TextOf(40)] | None = None
 
 
 class Session(Strict):
@@ -411,11 +415,11 @@ class Condition(Strict):
 
 
 class PriorTreatment(Strict):
-    treatment: _text_of(200)
+    treatment: Annotated[str, TextOf(200)]
     start: dt.date
     end: dt.date | None = None
-    outcome: _text_of(200)
-    reason_stopped: _text_of(200)
+    outcome: Annotated[str, TextOf(200)]
+    reason_stopped: Annotated[str, TextOf(200)]
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -450,8 +454,8 @@ class Plan(Strict):
     sessions: Annotated[int, Field(ge=1, le=100)]
     start: dt.date
     end: dt.date
-    schedule: _text_of(200)
-    dose: _text_of(100)
+    schedule: Annotated[str, TextOf(200)]
+    dose: Annotated[str, TextOf(100)]
     infusion_minutes: Annotated[int, Field(ge=1, le=720)]
     medications: list[MedicationInput] = []
     services: list[ServiceInput] = []
@@ -468,15 +472,15 @@ class Plan(Strict):
 
 
 class PayerContact(Strict):
-    department: _text_of(80) | None = None
+    department: Annotated[str, TextOf(80)] | None = None
     address: Address | None = None
     fax: Phone | None = None
     phone: Phone | None = None
-    policy: _text_of(120) | None = None  # the payer's medical policy cited
+    policy: Annotated[str, TextOf(120)] | None = None  # the payer's medical policy cited
 
 
 class Request(Strict):
-    patient: _text_of(1024)
+    patient: Annotated[str, TextOf(1024)]
     provider: Key
     urgency: Literal["standard", "expedited"] = "standard"
     expedited_reason: LongText | None = None
