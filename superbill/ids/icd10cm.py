@@ -1,16 +1,29 @@
-"""ICD-10-CM diagnosis codes, checked against the shipped FY2026 index (``superbill.tables.icd10cm_index``).
+"""ICD-10-CM diagnosis codes, checked against the shipped editions (``superbill.tables.icd10cm_index``
+holds the newest in full, ``superbill.tables.icd10cm_editions`` when each code is billable).
 
 ``validate`` accepts the code with or without its dot, in any case, and returns the dotted form of a
-billable leaf ("g90511" -> "G90.511"). A header code (one with subcodes) is rejected with the subcodes
-to choose from. ``compact`` gives the dot-less form used in X12.
+billable leaf ("g90511" -> "G90.511"). Without a date it accepts a code billable in any shipped edition;
+with ``on=`` (the date of service) only a code billable in the edition in force that day. A header code
+(one with subcodes) is rejected with the subcodes to choose from. ``compact`` gives the dot-less form
+used in X12.
+
+>>> validate("g90511")
+'G90.511'
+>>> validate("E11.A", on=dt.date(2025, 9, 23))
+Traceback (most recent call last):
+    ...
+superbill.ids.InvalidIdentifier: E11.A is not valid on 2025-09-23 (ICD-10-CM FY2025): it is valid from 2025-10-01
+>>> validate("B37.3", on=dt.date(2021, 3, 1))
+'B37.3'
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from superbill.ids import InvalidIdentifier, _common
-from superbill.tables import icd10cm_index
+from superbill.tables import icd10cm_editions, icd10cm_index
 
 EDITION = icd10cm_index.EDITION
 MAX_HINTS = 6
@@ -34,20 +47,43 @@ def _checked_shape(value: str) -> str:
     return compact(raw)
 
 
-def validate(value: str) -> str:
+def _subcodes_hint(code: str) -> str:
+    kids = icd10cm_index.children(code)
+    return ", ".join(kids[:MAX_HINTS]) + (", …" if len(kids) > MAX_HINTS else "")
+
+
+def validate(value: str, on: dt.date | None = None) -> str:
     code = _checked_shape(value)
     entry = icd10cm_index.lookup(code)
     if entry is None:
         raise InvalidIdentifier(f"{icd10cm_index.dotted(code)} is not an ICD-10-CM code")
-    if not entry.billable:
-        kids = icd10cm_index.children(code)
-        hint = ", ".join(kids[:MAX_HINTS]) + (", …" if len(kids) > MAX_HINTS else "")
-        raise InvalidIdentifier(f"{entry.code} is not billable: it has subcodes; use one of {hint}")
-    return entry.code
+    if on is None:
+        if icd10cm_editions.billable_in_some_edition(code, entry.billable):
+            return entry.code
+        raise InvalidIdentifier(f"{entry.code} is not billable: it has subcodes; use one of {_subcodes_hint(code)}")
+    in_force = icd10cm_editions.edition_for(on)
+    if icd10cm_editions.billable_on(code, in_force.day, entry.billable):
+        return entry.code
+    raise InvalidIdentifier(_not_valid_on(code, entry.code, on, in_force))
 
 
-def is_valid(value: str) -> bool:
-    return _common.is_valid(validate, value)
+def _not_valid_on(code: str, shown: str, on: dt.date, in_force: icd10cm_editions.InForce) -> str:
+    edition = f"ICD-10-CM {in_force.edition.name}" if in_force.shipped else \
+        f"checked against ICD-10-CM {in_force.edition.name}"
+    spans = icd10cm_editions.spans(code) or []
+    later = [s.valid_from for s in spans if s.valid_from is not None and s.valid_from > in_force.day]
+    earlier = [s.valid_to for s in spans if s.valid_to is not None and s.valid_to < in_force.day]
+    if later:
+        return f"{shown} is not valid on {on.isoformat()} ({edition}): it is valid from {min(later).isoformat()}"
+    kids = icd10cm_index.children(code)
+    use = f"; use one of {_subcodes_hint(code)}" if kids else ""
+    if earlier:
+        return f"{shown} is not valid on {on.isoformat()} ({edition}): it was valid until {max(earlier).isoformat()}{use}"
+    return f"{shown} is not billable: it has subcodes{use}"
+
+
+def is_valid(value: str, on: dt.date | None = None) -> bool:
+    return _common.is_valid(lambda v: validate(v, on), value)
 
 
 def format(value: str) -> str:

@@ -131,10 +131,17 @@ def _load_excludes1() -> _Excludes1:
 
 
 def lookup(code: str) -> Entry | None:
-    """The index entry of a category or subcategory (billable or not), or None."""
+    """The index entry of a category or subcategory (billable or not), or None. A code that only an
+    older shipped edition has is found too, marked not billable (in the newest edition)."""
+    from superbill.tables import icd10cm_editions
+
     index = _load()
-    i = index.position.get(normalize(code))
-    return None if i is None else index.entry(i)
+    key = normalize(code)
+    i = index.position.get(key)
+    if i is not None:
+        return index.entry(i)
+    title = icd10cm_editions.retired_title(key)
+    return None if title is None else Entry(dotted(key), False, title)
 
 
 def is_billable(code: str) -> bool:
