@@ -25,7 +25,8 @@ from x12check import assert_valid_x12, segments
 
 from superbill.batch.export import ExportOptions, export_claims
 from superbill.batch.ledger import Ledger
-from superbill.documents import pdfbatch, x12
+from superbill.documents import pdfbatch
+from superbill.exports import x12
 from superbill.documents.pdf import render_pdf
 from superbill.documents.superbill_doc import build_patient_documents, render_superbills
 from superbill.engine.claims import money
