@@ -40,7 +40,10 @@ class CheckReport:
                 f"{claims} claim(s); {errors} error(s), {warnings} warning(s)")
 
 
-def check_files(files, clinic_option: str | None, today: dt.date | None = None) -> CheckReport:
+def check_files(files, clinic_option: str | None, today: dt.date | None = None,
+                estimates=None) -> CheckReport:
+    """`estimates(patient_id)` returns the Good Faith Estimates issued to a patient (from the ledger),
+    for the $400 test of each patient file's billed charges; None skips that test."""
     report = CheckReport()
     today = today or dt.date.today()
     loaded: LoadedClinic | None = None
@@ -83,8 +86,20 @@ def check_files(files, clinic_option: str | None, today: dt.date | None = None) 
                 report.problems.extend(problems)
                 entry["ok"] = not any(p.severity == ERROR for p in problems)
                 continue
+            if kind == "gfe":
+                from superbill.engine.estimate import check_estimate_file
+
+                problems = check_estimate_file(Path(name), loaded_clinic, data, today)
+                report.problems.extend(problems)
+                entry["ok"] = not any(p.severity == ERROR for p in problems)
+                continue
             result = process_patient(name, loaded_clinic, today=today, data=data)
             report.problems.extend(result.problems)
+            if estimates is not None and result.ok and result.claims:
+                from superbill.engine.estimate import overrun_problems
+
+                report.problems.extend(overrun_problems(estimates(result.claims[0].patient_id),
+                                                        result.claims, name))
             entry["ok"] = result.ok
             entry["claims"] = len(result.claims)
         except InputRejected as exc:

@@ -11,6 +11,7 @@ import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -280,10 +281,53 @@ def load_request(path: str | Path, loaded: LoadedClinic, data=None):
     return request, patient_file
 
 
+# ---------------------------------------------------------------- Good Faith Estimates
+
+
+def load_estimate(path: str | Path, loaded: LoadedClinic, data=None):
+    """(estimate file or request, patient_file) validated, or InputRejected.
+
+    A GFE file (`gfe.yaml`) gives an `EstimateFile`; a prior-authorization request file is accepted
+    too (its plan is the estimate's) and gives a `Request`.
+    """
+    from superbill.inputs.estimate_models import EstimateFile
+
+    path = Path(path)
+    if data is None:
+        data = read_document(path)
+    if detect_kind(data) == "request":
+        return load_request(path, loaded, data)
+    estimate = _parse(EstimateFile, path, data)
+    file = str(path)
+    problems = []
+    clinic: Any = loaded.clinic
+    book: Any = loaded.book
+    if clinic.provider(estimate.provider) is None:
+        problems.append(Problem(file, "provider", ERROR, f"unknown provider id {estimate.provider!r} (not in clinic.yaml providers)"))
+    for i, med in enumerate(estimate.plan.medications):
+        if med.drug not in book.medications:
+            problems.append(Problem(file, f"plan.medications[{i}].drug", ERROR, f"unknown drug {med.drug!r}"))
+    patient_file = None
+    try:
+        patient_file = load_patient(path.parent / estimate.patient, loaded)
+    except InputRejected as exc:
+        problems.append(Problem(file, "patient", ERROR, f"the patient file cannot be used: {exc.problems[0].line()}"))
+    if problems:
+        raise InputRejected(problems)
+    return estimate, patient_file
+
+
+GFE_KEYS = {"scheduled_on", "requested_on", "issued_on", "session_dates", "separately_scheduled"}
+REQUEST_ONLY_KEYS = {"prior_treatments", "screening", "condition", "urgency"}
+
+
 def detect_kind(data) -> str:
     if isinstance(data, dict):
         if "practice" in data:
             return "clinic"
-        if {"plan", "prior_treatments", "screening"} & set(data):
+        keys = set(data)
+        if GFE_KEYS & keys or ("plan" in keys and not REQUEST_ONLY_KEYS & keys):
+            return "gfe"
+        if {"plan", "prior_treatments", "screening"} & keys:
             return "request"
     return "patient"
