@@ -34,7 +34,7 @@ HARNESS = textwrap.dedent(r'''
     """superbill export with one fault: python -c HARNESS FAULT[,FAULT...] -- CLI ARGS..."""
     import errno, os, pathlib, resource, signal, sqlite3, sys
 
-    import superbill.batch.export as export
+    import superbill.batch.durable as durable
     import superbill.batch.ledger as ledger
 
     faults = dict(part.partition("=")[::2] for part in sys.argv[1].split(",") if part)
@@ -66,7 +66,7 @@ HARNESS = textwrap.dedent(r'''
 
     for attr in ("write", "fsync", "replace", "link", "unlink"):
         wrap(os, attr, "os." + attr)
-    wrap(export.tempfile, "mkstemp", "mkstemp")
+    wrap(durable.tempfile, "mkstemp", "mkstemp")
     for attr in ("recover", "begin_run", "plan_files", "finish_run", "abandon_run"):
         wrap(ledger.Ledger, attr, "ledger." + attr)
 
@@ -133,8 +133,8 @@ HARNESS = textwrap.dedent(r'''
         def refuse(*a, **k):
             raise PermissionError(errno.EACCES, "Permission denied")
 
-        export.tempfile.mkstemp = refuse
-        export._unnamed_files_work = lambda folder: False
+        durable.tempfile.mkstemp = refuse
+        durable._unnamed_files_work = lambda folder: False
 
     if "ledgerfull" in faults:  # the disk under the ledger fills once the files are written
         def full(self, *a, **k):

@@ -31,6 +31,8 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from superbill.batch import durable
+
 DEFAULT_NAME = "superbill-ledger.sqlite3"
 MAX_CONTROL = 999_999_999
 
@@ -76,7 +78,13 @@ CREATE INDEX IF NOT EXISTS claims_by_run ON claims(run_id);
 
 
 class LedgerError(Exception):
-    """The ledger cannot be used (unreadable, locked too long, control numbers exhausted)."""
+    """The ledger cannot be used (unreadable, locked too long, control numbers exhausted): `path`
+    is the ledger file, `reason` says why in words for the clerk."""
+
+    def __init__(self, path: str | Path, reason: str):
+        super().__init__(f"{path}: {reason}")
+        self.path = Path(path)
+        self.reason = reason
 
 
 def default_path(clinic_folder: str | Path) -> Path:
@@ -191,9 +199,9 @@ class Ledger:
                         self.db.execute(statement)
                 self.db.execute("INSERT OR IGNORE INTO counters(name, value) VALUES ('interchange', 0)")
         except sqlite3.DatabaseError as exc:
-            raise LedgerError(f"{self.path}: cannot be used as the export ledger ({exc})") from None
+            raise LedgerError(self.path, f"cannot be used as the export ledger ({exc})") from None
         except OSError as exc:
-            raise LedgerError(f"{self.path}: cannot be opened ({exc.strerror})") from None
+            raise LedgerError(self.path, f"cannot be opened ({exc.strerror})") from None
 
     # ------------------------------------------------------------ plumbing
 
@@ -215,7 +223,7 @@ class Ledger:
             try:
                 self.db.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:
-                raise LedgerError(f"{self.path}: busy ({exc}); another export holds it too long") from None
+                raise LedgerError(self.path, f"busy ({exc}); another export holds it too long") from None
             return self.db
 
         def __exit__(self, kind, value, tb):
@@ -239,8 +247,8 @@ class Ledger:
                 continue
             files = json.loads(row["files"])
             folder = Path(row["output_dir"])
-            complete = bool(files) and all((folder / name).is_file() for name in files)
-            removed = []
+            complete = durable.all_present(folder, files)
+            removed: list[str] = []
             with self._write() as db:
                 current = db.execute("SELECT status FROM runs WHERE run_id = ?", (row["run_id"],)).fetchone()
                 if current["status"] != "writing":
@@ -251,15 +259,7 @@ class Ledger:
                     db.execute("UPDATE runs SET status = 'done', finished = ?, note = ? WHERE run_id = ?",
                                (_now(), "completed after an interruption", row["run_id"]))
                 else:
-                    for name in files:
-                        target = folder / name
-                        try:
-                            target.unlink()
-                            removed.append(name)
-                        except FileNotFoundError:
-                            pass
-                        for stray in folder.glob(f".{name}.*.part") if folder.is_dir() else ():
-                            stray.unlink(missing_ok=True)
+                    removed = durable.remove_files(folder, files)
                     db.execute("UPDATE claims SET status = 'void' WHERE run_id = ? AND status = 'pending'", (row["run_id"],))
                     db.execute("UPDATE runs SET status = 'failed', finished = ?, note = ? WHERE run_id = ?",
                                (_now(), "interrupted; nothing recorded", row["run_id"]))
@@ -311,7 +311,7 @@ class Ledger:
                 return plan
             value = db.execute("SELECT value FROM counters WHERE name = 'interchange'").fetchone()["value"] + 1
             if value > MAX_CONTROL:
-                raise LedgerError(f"{self.path}: the interchange control numbers are used up (999999999)")
+                raise LedgerError(self.path, "the interchange control numbers are used up (999999999)")
             db.execute("UPDATE counters SET value = ? WHERE name = 'interchange'", (value,))
             interchange = f"{value:09d}"
             cursor = db.execute(

@@ -1,0 +1,82 @@
+"""What an export run did, for the clerk: the summary (stdout), per-claim warnings (stderr), JSON."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from superbill.batch.ledger import when_text
+from superbill.problems import Problem
+
+
+@dataclass
+class ExportReport:
+    files: list[str] = field(default_factory=list)
+    run_id: int | None = None
+    control_number: int | None = None
+    written: list[Path] = field(default_factory=list)
+    exported: list[str] = field(default_factory=list)
+    resubmitted: list[str] = field(default_factory=list)
+    skipped: list = field(default_factory=list)  # ledger.Decision
+    changed: list = field(default_factory=list)
+    busy: list = field(default_factory=list)
+    rejected_files: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # errors and warnings, per file
+    fatal: list[Problem] = field(default_factory=list)  # nothing could be exported
+    notes: list[str] = field(default_factory=list)
+    ledger_path: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.rejected_files and not self.fatal
+
+    def summary_lines(self) -> list[str]:
+        lines = list(self.notes)
+        if self.fatal:
+            lines.append("nothing exported")
+            return lines
+        for path in self.written:
+            lines.append(f"wrote {path}")
+        if self.exported:
+            what = f"exported {len(self.exported)} claim(s) in run {self.run_id} (interchange {self.control_number:09d})"
+            if self.resubmitted:
+                what += f", {len(self.resubmitted)} of them resubmitted"
+            lines.append(what)
+        else:
+            lines.append("exported 0 claims")
+        if self.skipped:
+            lines.append(f"skipped {len(self.skipped)} claim(s) already exported (superbill ledger list shows when)")
+        if self.busy:
+            lines.append(f"skipped {len(self.busy)} claim(s) being exported by another run right now")
+        if self.changed:
+            lines.append(f"{len(self.changed)} claim(s) changed since they were exported: not re-sent "
+                         "(use --resubmit to send them again)")
+        if self.rejected_files:
+            lines.append(f"rejected {len(self.rejected_files)} file(s) with errors: nothing exported from them")
+        return lines
+
+    def warning_lines(self) -> list[str]:
+        """Per-claim notices that need the clerk's attention (stderr)."""
+        lines = []
+        for d in self.changed:
+            lines.append(f"{d.claim_id}: warning: changed since it was exported in run {d.previous_run} "
+                         f"(interchange {d.previous_interchange}, {when_text(d.previous_time)}); not re-sent "
+                         "(use --resubmit to send it again)")
+        for d in self.busy:
+            lines.append(f"{d.claim_id}: warning: being exported by run {d.previous_run} right now; skipped")
+        return lines
+
+    def as_json(self) -> dict:
+        return {
+            "ok": self.ok,
+            "run_id": self.run_id,
+            "interchange": None if self.control_number is None else f"{self.control_number:09d}",
+            "written": [str(p) for p in self.written],
+            "exported": self.exported,
+            "resubmitted": self.resubmitted,
+            "skipped": [d.claim_id for d in self.skipped],
+            "changed": [d.claim_id for d in self.changed],
+            "busy": [d.claim_id for d in self.busy],
+            "rejected_files": self.rejected_files,
+            "problems": [p.as_dict() for p in self.fatal + self.problems],
+        }
