@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+from superbill.inputs import readfile
 
 
 def pytest_addoption(parser):
@@ -25,3 +28,11 @@ def pytest_configure(config):
     settings.register_profile("ci", deadline=None, print_blob=True, suppress_health_check=quiet)
     settings.register_profile("long", deadline=None, print_blob=True, suppress_health_check=quiet)
     settings.load_profile("long" if long else "ci")
+
+
+@pytest.fixture(params=sorted(readfile.LOADERS))
+def yaml_loader(request, monkeypatch):
+    """Run the test once with each YAML loader this PyYAML has: libyaml's (C) and the pure-Python one.
+    Which one a user gets depends on the wheel; what they see must not."""
+    monkeypatch.setattr(readfile, "Loader", readfile.LOADERS[request.param])
+    return request.param

@@ -22,7 +22,11 @@ MAX_DEPTH = 64
 MAX_NODES = 2_000_000  # counted with aliases expanded: a "billion laughs" file stops here
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+class _TooDeep(Exception):
+    """Raised while composing, as soon as a collection opens below MAX_DEPTH levels."""
+
+
+class _BillingRules(yaml.constructor.SafeConstructor):
     """YAML 1.1 safe loading without the surprises that corrupt billing data.
 
     Dates stay text (pydantic parses them and reports 2026-02-30 at its path); 10:50 is not the
@@ -45,18 +49,65 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
         return super().construct_mapping(node, deep=deep)
 
 
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (
-        "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?(?:0|[1-9][0-9]*))$"), list("-+0123456789"))
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^(?:[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
-    list("-+0123456789."),
-)
+class _DepthLimitedComposer(yaml.composer.Composer):
+    """The pure-Python composer, stopping at MAX_DEPTH instead of recursing until Python gives up."""
+
+    _depth = 0
+
+    def compose_node(self, parent, index):
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _TooDeep
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+class PythonLoader(_BillingRules, _DepthLimitedComposer, yaml.SafeLoader):
+    """The pure-Python loader: used where PyYAML was built without libyaml."""
+
+
+LOADERS: dict[str, type[yaml.SafeLoader | yaml.CSafeLoader]] = {"python": PythonLoader}
+if hasattr(yaml, "CSafeLoader"):
+
+    class LibyamlLoader(_BillingRules, yaml.CSafeLoader):
+        """The same rules on libyaml's scanner and composer (several times faster on big files).
+        The depth is checked on the data once built (`_check_shape`); past its own limit (1000
+        levels in libyaml 0.2.5) libyaml stops first, and that is reported with our message too."""
+
+    LOADERS["libyaml"] = LibyamlLoader
+
+for _loader in LOADERS.values():
+    _loader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag not in (
+            "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    _loader.add_implicit_resolver(
+        "tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?(?:0|[1-9][0-9]*))$"), list("-+0123456789"))
+    _loader.add_implicit_resolver(
+        "tag:yaml.org,2002:float",
+        re.compile(r"^(?:[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+        list("-+0123456789."),
+    )
+
+# The loader read_document uses; tests run both.
+Loader: type[yaml.SafeLoader | yaml.CSafeLoader] = LOADERS.get("libyaml", PythonLoader)
+
+
+def _too_deep(exc: yaml.MarkedYAMLError) -> bool:
+    """libyaml's own nesting limit (above ours), met while scanning before our check can run."""
+    return "maximum nesting depth" in str(exc.problem)
+
+
+# The few problems the two loaders word differently, in the wording a user sees whichever is installed.
+_SAME_WORDS = {"found character '\\t' that cannot start any token": "found a tab character that violates indentation"}
+
+
+def _yaml_problem(exc: yaml.MarkedYAMLError) -> str:
+    problem = exc.problem or exc.context or "malformed"
+    return _SAME_WORDS.get(problem, problem)
 
 
 def _problem(path: Path | str, message: str, where: str = "") -> InputRejected:
@@ -113,9 +164,8 @@ def _read_regular_file(path: Path) -> bytes:
     return raw
 
 
-def read_document(path: str | Path):
-    """Parse a YAML or JSON file into plain Python data, or raise InputRejected."""
-    path = Path(path)
+def _read_text(path: Path) -> str:
+    """The file's text: it exists, is a regular file of at most MAX_BYTES, is not empty or binary, is UTF-8."""
     try:
         if path.is_dir():
             raise _problem(path, "is a folder, not a file")
@@ -131,18 +181,24 @@ def read_document(path: str | Path):
     if b"\x00" in raw:
         raise _problem(path, "is a binary file, not YAML or JSON text")
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise _problem(path, f"is not UTF-8 text (bad byte at offset {exc.start})") from None
 
+
+def read_document(path: str | Path):
+    """Parse a YAML or JSON file into plain Python data, or raise InputRejected."""
+    path = Path(path)
+    text = _read_text(path)
     is_json = path.suffix.lower() == ".json"
+    too_deep = _problem(path, f"nested more than {MAX_DEPTH} levels deep")
     try:
         if is_json:
             data = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
         else:
-            data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
-    except RecursionError:
-        raise _problem(path, f"nested more than {MAX_DEPTH} levels deep") from None
+            data = yaml.load(text, Loader=Loader)  # noqa: S506 - a SafeLoader subclass
+    except (_TooDeep, RecursionError):
+        raise too_deep from None
     except json.JSONDecodeError as exc:
         raise _problem(path, f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
     except ValueError as exc:
@@ -150,9 +206,11 @@ def read_document(path: str | Path):
         detail = "a number has too many digits" if "integer string conversion" in str(exc) else str(exc)
         raise _problem(path, f"is not valid {'JSON' if is_json else 'YAML'} ({detail})") from None
     except yaml.MarkedYAMLError as exc:
+        if _too_deep(exc):
+            raise too_deep from None
         mark = exc.problem_mark
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise _problem(path, f"is not valid YAML{where}: {exc.problem or exc.context}") from None
+        raise _problem(path, f"is not valid YAML{where}: {_yaml_problem(exc)}") from None
     except yaml.YAMLError as exc:
         raise _problem(path, f"is not valid YAML: {exc}") from None
     if data is None:
