@@ -126,7 +126,9 @@ def schema(kind):
     """Print the JSON Schema of a file kind (for editors that validate YAML)."""
     from superbill.inputs import models
 
-    model = {"clinic": models.Clinic, "patient": models.PatientFile, "request": models.Request}[kind]
+    kinds: dict[str, type[models.Strict]] = {"clinic": models.Clinic, "patient": models.PatientFile,
+                                             "request": models.Request}
+    model = kinds[kind]
     click.echo(json.dumps(model.model_json_schema(), indent=2))
 
 

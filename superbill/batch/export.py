@@ -30,7 +30,7 @@ from superbill.batch import ledger as ledger_mod
 from superbill.batch.durable import Staged, fsync_folder, remove_run_files
 from superbill.batch.report import ExportReport
 from superbill.batch.workers import FileResult, WorkerSettings, process_files
-from superbill.exports.formats import FORMATS, RENDERERS, Item, RunContext, available_formats
+from superbill.exports.formats import FORMATS, RENDERERS, Item, OutputFile, RunContext, available_formats
 from superbill.inputs.discover import expand_inputs
 from superbill.problems import ERROR, Problem
 
@@ -117,6 +117,8 @@ def _gather(results: list[FileResult], report: ExportReport) -> tuple[list[Item]
                                            f"claim {clash} is also produced by {owner[clash]}: two files for "
                                            "one patient id? Merge them or give each patient its own id"))
             report.rejected_files.append(result.file)
+            continue
+        if result.patient_file is None:  # loaded nothing, so it has no claims
             continue
         for claim, digest in zip(result.claims, result.hashes, strict=True):
             owner[claim.claim_id] = result.file
@@ -228,7 +230,7 @@ def _write_run(loaded, items: list[Item], plan, formats, out_dir: Path, options:
                   for f in formats}
     run = RunContext(control=plan.control_number, usage=options.usage, now=options.now, today=options.today,
                      jobs=options.jobs, cms1500_data_only=options.cms1500_data_only)
-    outputs: list[tuple[str, object]] = []
+    outputs: list[OutputFile] = []
     for fmt in formats:
         if per_format[fmt]:
             outputs += RENDERERS[fmt](loaded, per_format[fmt], run)

@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING
 from superbill.problems import ERROR, InputRejected, Problem
 
 if TYPE_CHECKING:
+    from superbill.engine.claims import Claim
     from superbill.inputs.load import LoadedClinic
+    from superbill.inputs.models import PatientFile
 
 
 @dataclass(frozen=True)
@@ -50,8 +52,8 @@ def claim_hash(patient_file, claim) -> str:
 class FileResult:
     file: str
     kind: str = "patient"  # or "clinic" / "request" (skipped)
-    patient_file: object = None
-    claims: list = field(default_factory=list)
+    patient_file: PatientFile | None = None
+    claims: list[Claim] = field(default_factory=list)
     hashes: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 

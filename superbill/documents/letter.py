@@ -383,7 +383,7 @@ def prepare_letter(request_path: str | Path, loaded, today: dt.date | None = Non
             "subscriber": subscriber,
         },
         "place_of_service": {"code": claim.place_of_service, "name": pos.name(claim.place_of_service)},
-        "diagnoses": [{"code": code, "title": (lookup(code).title if lookup(code) else "")}
+        "diagnoses": [{"code": code, "title": entry.title if (entry := lookup(code)) else ""}
                       for code in request.diagnoses],
         "icd_edition": EDITION,
         "condition": {
@@ -463,7 +463,7 @@ def write_letter(request_path: str | Path, loaded, output: str | Path, *, as_htm
         html = render_html(prepared.context, user_dir)
         data = html if as_html else render_letter_pdf(html, user_dir, prepared.files)
     except jinja2.TemplateSyntaxError as exc:
-        raise InputRejected([Problem(exc.filename or exc.name or where, f"line {exc.lineno}", "error", exc.message)]) from None
+        raise InputRejected([Problem(exc.filename or exc.name or where, f"line {exc.lineno}", "error", exc.message or str(exc))]) from None
     except jinja2.TemplateNotFound as exc:
         raise InputRejected([Problem(where, "", "error", f"template {exc.name} not found")]) from None
     except (jinja2.TemplateError, CitationLibraryError) as exc:

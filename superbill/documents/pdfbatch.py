@@ -28,6 +28,7 @@ import hashlib
 import io
 import os
 import threading
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,8 +40,8 @@ SLIM_MIN_DOCUMENTS = 4
 DOCUMENTS_PER_WORKER = 4
 
 
-def _ranges(*pairs):
-    out = set()
+def _ranges(*pairs: tuple[int, int]) -> frozenset[int]:
+    out: set[int] = set()
     for low, high in pairs:
         out.update(range(low, high + 1))
     return frozenset(out)
@@ -69,7 +70,7 @@ _SLIMS: dict[tuple, SlimFont | None] = {}
 _ACTIVE = 0
 _BUILD = 0
 _LOCK = threading.Lock()
-_ORIGINAL = None
+_ORIGINAL: Callable[..., None] | None = None  # WeasyPrint's Font._fonttools_subset, once hooked
 STATS = {"slim": 0, "full": 0}  # documents' fonts subset each way in this process (for the bench)
 
 
@@ -221,13 +222,15 @@ def same_font(a: bytes, b: bytes) -> bool:
 
 def _fast_subset(self, to_unicode, hinting):
     """Font._fonttools_subset, from the slim copy when the document's glyphs allow it."""
+    original_subset = _ORIGINAL
+    assert original_subset is not None, "installed by _install() only once _ORIGINAL is set"
     if _ACTIVE and to_unicode and not getattr(self, "index", 0):
         key = (hashlib.blake2b(self.file_content, digest_size=16).digest(), bool(hinting))
         slim = _slim_for(key, self.file_content, hinting)
         if slim is not None and slim.glyphs.issuperset(to_unicode):
             original = self.file_content
             self.file_content = slim.data
-            _ORIGINAL(self, to_unicode, hinting)
+            original_subset(self, to_unicode, hinting)
             fast = self.file_content
             if fast is not slim.data:
                 if slim.verified:
@@ -236,7 +239,7 @@ def _fast_subset(self, to_unicode, hinting):
                 # First use of this slim copy in this process: check it against the usual path
                 # (this fontTools could subset differently); keep it only if they agree.
                 self.file_content = original
-                _ORIGINAL(self, to_unicode, hinting)
+                original_subset(self, to_unicode, hinting)
                 STATS["full"] += 1
                 agree = same_font(self.file_content, fast)
                 with _LOCK:
@@ -248,7 +251,7 @@ def _fast_subset(self, to_unicode, hinting):
                 return
             self.file_content = original  # fontTools refused the slim copy: do it the usual way
     STATS["full"] += 1
-    _ORIGINAL(self, to_unicode, hinting)
+    original_subset(self, to_unicode, hinting)
 
 
 def _install() -> bool:

@@ -13,6 +13,7 @@ the template folders plus the logo and signature images named in clinic.yaml (`s
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -404,12 +405,14 @@ def write_documents(documents: list[SuperbillDoc], out_dir: str | Path, *, html:
     from superbill.outfiles import ensure_folder, inside, write_atomic
 
     folder = ensure_folder(out_dir)
-    if not html and pdfs is None:
-        pdfs = render_superbills(documents)
+    if html:
+        contents: Sequence[str | bytes] = [doc.html for doc in documents]
+    else:
+        contents = pdfs if pdfs is not None else render_superbills(documents)
     written = []
-    for i, doc in enumerate(documents):
+    for doc, content in zip(documents, contents, strict=True):
         target = inside(folder, doc.stem + (".html" if html else ".pdf"))
-        write_atomic(target, doc.html if html else pdfs[i])
+        write_atomic(target, content)
         written.append(target)
     return written
 

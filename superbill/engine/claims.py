@@ -21,8 +21,12 @@ import json
 import math
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
 
 from superbill.tables.codebook import ADMINISTRATION_KINDS, CodeBook, Medication
+
+if TYPE_CHECKING:
+    from superbill.inputs.models import Provider
 
 CENT = Decimal("0.01")
 MILLI = Decimal("0.001")
@@ -104,7 +108,7 @@ class Claim:
     patient_id: str
     date_of_service: dt.date
     place_of_service: str
-    provider: object  # models.Provider
+    provider: Provider
     diagnoses: tuple[str, ...]
     lines: tuple[ClaimLine, ...]
     total_charge: Decimal
@@ -191,6 +195,7 @@ def _service_line(ctx: _Context, service, source: str) -> ClaimLine:
 
 
 def _ndc_quantity(med: Medication, dose_mg: Decimal | None, volume_ml: Decimal | None) -> Decimal | None:
+    amount: Decimal | None
     if med.ndc_unit == "ML":
         if volume_ml is not None:
             amount = volume_ml

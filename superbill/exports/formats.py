@@ -12,10 +12,12 @@ import datetime as dt
 import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from superbill.engine.claims import Claim
+    from superbill.inputs.load import LoadedClinic
+    from superbill.inputs.models import PatientFile
 
 FORMATS = ("837p", "cms1500", "csv", "superbill")
 
@@ -29,7 +31,7 @@ class Item:
     """One claim to write, with what every writer needs around it."""
 
     file: str
-    patient_file: object
+    patient_file: PatientFile
     claim: Claim
 
 
@@ -45,29 +47,40 @@ class RunContext:
     cms1500_data_only: bool = False
 
 
-def _pairs(items: list[Item]) -> list:
+class BinaryWriter(Protocol):
+    def write(self, data: bytes, /) -> int: ...
+
+
+# A file of the run: its bytes, or a callable that streams them into the binary file it is given.
+FileData = bytes | Callable[[BinaryWriter], object]
+OutputFile = tuple[str, FileData]
+
+
+def _pairs(items: list[Item]) -> list[tuple[PatientFile, Claim]]:
     return [(i.patient_file, i.claim) for i in items]
 
 
-def _render_837p(loaded, items: list[Item], run: RunContext) -> list[tuple[str, object]]:
+def _render_837p(loaded: LoadedClinic, items: list[Item], run: RunContext) -> list[OutputFile]:
     """The interchange as a writer: the durable writer streams it into the file segment by segment
     (10,000 claims are about 6 MB of text that never needs to be in memory at once)."""
     from superbill.exports.x12 import Envelope, write_837p
 
-    usage = run.usage or loaded.clinic.x12.usage
+    x12 = loaded.clinic.x12
+    assert x12 is not None, "checked before the run (x12.clinic_problems)"
+    usage = run.usage or x12.usage
     envelope = Envelope(run.control, run.now or dt.datetime.now(), usage)
     pairs = _pairs(items)
     return [(f"claims-{run.control:09d}.837", lambda handle: write_837p(loaded, pairs, envelope, handle))]
 
 
-def _by_patient(items: list[Item]) -> list[tuple[str, object, list]]:
-    groups: dict[str, tuple[str, object, list]] = {}
+def _by_patient(items: list[Item]) -> list[tuple[str, PatientFile, list[Claim]]]:
+    groups: dict[str, tuple[str, PatientFile, list[Claim]]] = {}
     for item in items:
         groups.setdefault(item.file, (item.file, item.patient_file, []))[2].append(item.claim)
     return list(groups.values())
 
 
-def _render_superbill(loaded, items: list[Item], run: RunContext) -> list[tuple[str, object]]:
+def _render_superbill(loaded: LoadedClinic, items: list[Item], run: RunContext) -> list[OutputFile]:
     from superbill.documents.superbill_doc import build_patient_documents, render_superbills, templates_folder
     from superbill.inputs.load import PatientResult
 
@@ -79,7 +92,7 @@ def _render_superbill(loaded, items: list[Item], run: RunContext) -> list[tuple[
         documents += docs
     pdfs = render_superbills(documents, jobs=run.jobs)
     names: set[str] = set()
-    out: list[tuple[str, object]] = []
+    out: list[OutputFile] = []
     for doc, pdf in zip(documents, pdfs, strict=True):
         name = f"superbill-{run.control:09d}-{doc.stem}.pdf"
         n = 2
@@ -91,21 +104,21 @@ def _render_superbill(loaded, items: list[Item], run: RunContext) -> list[tuple[
     return out
 
 
-def _render_cms1500(loaded, items: list[Item], run: RunContext) -> list[tuple[str, object]]:
+def _render_cms1500(loaded: LoadedClinic, items: list[Item], run: RunContext) -> list[OutputFile]:
     from superbill.documents import cms1500
 
     data = cms1500.cms1500_pdf(_pairs(items), loaded, run.cms1500_data_only, today=run.today)
     return [(f"cms1500-{run.control:09d}.pdf", data)]
 
 
-def _render_csv(loaded, items: list[Item], run: RunContext) -> list[tuple[str, object]]:
+def _render_csv(loaded: LoadedClinic, items: list[Item], run: RunContext) -> list[OutputFile]:
     from superbill.exports import csvexport
 
     # The same bytes as csvexport.write_csv: UTF-8 with a byte-order mark, so Excel reads accents right.
     return [(f"claims-{run.control:09d}.csv", csvexport.csv_text(_pairs(items), loaded).encode("utf-8-sig"))]
 
 
-Renderer = Callable[[object, list[Item], RunContext], list[tuple[str, object]]]
+Renderer = Callable[["LoadedClinic", list[Item], RunContext], list[OutputFile]]
 
 RENDERERS: dict[str, Renderer] = {
     "837p": _render_837p,

@@ -34,10 +34,17 @@ import datetime as dt
 import hashlib
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
+from typing import TYPE_CHECKING
 
 from superbill.engine.claims import money, quantity_text
+
+if TYPE_CHECKING:
+    from superbill.engine.claims import Claim
+    from superbill.inputs.models import PatientFile
 from superbill.problems import ERROR, Problem
 
 ELEMENT = "*"
@@ -160,10 +167,10 @@ def clinic_problems(loaded, usage: str | None = None) -> list[Problem]:
 def patient_problems(patient_file, claims, file: str, book=None) -> list[Problem]:
     """What in one patient file (and its claims) the 837P cannot carry."""
     problems: list[Problem] = []
-    checks = [lambda: _subscriber_segments(patient_file), lambda: _sbr(patient_file)]
+    checks: list[Callable[[], object]] = [lambda: _subscriber_segments(patient_file), lambda: _sbr(patient_file)]
     if patient_file.insurance.subscriber is not None:
         checks.append(lambda: _patient_segments(patient_file))
-    checks += [(lambda claim=claim: _claim_segments(claim, None, book)) for claim in claims]
+    checks += [partial(_claim_segments, claim, None, book) for claim in claims]
     for build in checks:
         try:
             build()
@@ -378,10 +385,10 @@ def _chunks(seq: list, size: int):
         yield seq[start:start + size]
 
 
-def _groups(items) -> list[tuple[object, list[tuple[object, list]]]]:
+def _groups(items: list[tuple[PatientFile, Claim]]) -> list[tuple[PatientFile, list[tuple[PatientFile, list[Claim]]]]]:
     """[(subscriber's patient_file, [(patient_file, claims), ...]), ...] in order of first appearance,
     each patient's claims in chunks of at most MAX_CLAIMS_PER_HL."""
-    groups: dict[bytes, dict[bytes, tuple[object, list]]] = {}
+    groups: dict[bytes, dict[bytes, tuple[PatientFile, list[Claim]]]] = {}
     keys: dict[int, tuple[bytes, bytes]] = {}  # by patient file object: its claims share one
     for patient_file, claim in items:
         key = keys.get(id(patient_file))

@@ -11,12 +11,19 @@ import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from superbill.inputs.readfile import read_document
 from superbill.problems import ERROR, InputRejected, Problem, format_path
+
+if TYPE_CHECKING:  # imported where used: `superbill --help` stays fast
+    from pydantic_core import ErrorDetails
+
+    from superbill.engine.claims import Claim
+    from superbill.inputs.models import Clinic, PatientFile
+    from superbill.tables.codebook import CodeBook
 
 _MESSAGES = {
     "extra_forbidden": "unknown key (is it a typo?)",
@@ -40,7 +47,7 @@ _MESSAGES = {
 }
 
 
-def _message(err: dict) -> str:
+def _message(err: ErrorDetails) -> str:
     kind = err["type"]
     if kind in _MESSAGES:
         return _MESSAGES[kind]
@@ -112,8 +119,8 @@ def find_clinic(option: str | None) -> Path:
 
 @dataclass
 class LoadedClinic:
-    clinic: object  # models.Clinic
-    book: object  # codebook.CodeBook
+    clinic: Clinic
+    book: CodeBook
     path: Path
 
     @property
@@ -145,13 +152,14 @@ def load_clinic(path: str | Path, data=None) -> LoadedClinic:
 # ---------------------------------------------------------------- patient files
 
 
-def _session_problems(file: str, patient_file, loaded: LoadedClinic) -> list[Problem]:
-    clinic, book = loaded.clinic, loaded.book
-    problems = []
+def _session_problems(file: str, patient_file: PatientFile, loaded: LoadedClinic) -> list[Problem]:
+    """What the models alone cannot see: references to the clinic profile, dates, diagnosis pointers."""
+    problems: list[Problem] = []
 
-    def error(path, message):
+    def error(path: str, message: str) -> None:
         problems.append(Problem(file, path, ERROR, message))
 
+    clinic = loaded.clinic
     patient = patient_file.patient
     subscriber = patient_file.insurance.subscriber
     for s, session in enumerate(patient_file.sessions):
@@ -167,33 +175,38 @@ def _session_problems(file: str, patient_file, loaded: LoadedClinic) -> list[Pro
             error(f"{where}.date", "the visit is before the patient's birth date")
         if subscriber is not None and subscriber.dob > session.date:
             error(f"{where}.date", "the visit is before the subscriber's birth date")
-        count = len(session.diagnoses)
         services = [(f"{where}.services[{i}]", svc) for i, svc in enumerate(session.services)]
-        if protocol:
-            services += [(f"{where}.protocol({session.protocol}).services[{i}]", svc) for i, svc in enumerate(protocol.services)]
-        for path, service in services:
-            for p, pointer in enumerate(service.pointers or ()):
-                if pointer > count:
-                    error(f"{path}.pointers[{p}]", f"points to diagnosis {pointer} but the session has {count}")
         meds = [(f"{where}.medications[{i}]", med) for i, med in enumerate(session.medications)]
         if protocol:
+            services += [(f"{where}.protocol({session.protocol}).services[{i}]", svc) for i, svc in enumerate(protocol.services)]
             meds += [(f"{where}.protocol({session.protocol}).medications[{i}]", med) for i, med in enumerate(protocol.medications)]
-        for path, med in meds:
-            row = book.medications.get(med.drug)
-            if row is None:
-                error(f"{path}.drug", f"unknown drug {med.drug!r} (not in codes/medications.yaml or clinic.yaml medications)")
-                continue
-            for p, pointer in enumerate(med.pointers or ()):
-                if pointer > count:
-                    error(f"{path}.pointers[{p}]", f"points to diagnosis {pointer} but the session has {count}")
-            if med.wasted_mg and not row.single_dose:
-                error(f"{path}.wasted_mg", f"{med.drug} is a multi-dose vial: waste is not billed (JW is for single-dose containers)")
-            if med.dose_mg is None and row.unit_ml is None:
-                error(f"{path}.dose_mg", "is required for this drug")
+        count = len(session.diagnoses)
+        for path, service in services:
+            _pointer_problems(error, path, service.pointers, count)
+        _medication_problems(error, meds, loaded.book, count)
         for p, payment in enumerate(session.payments):
             if payment.date < session.date - dt.timedelta(days=366):
                 error(f"{where}.payments[{p}].date", "is more than a year before the visit")
     return problems
+
+
+def _pointer_problems(error, path: str, pointers, count: int) -> None:
+    for p, pointer in enumerate(pointers or ()):
+        if pointer > count:
+            error(f"{path}.pointers[{p}]", f"points to diagnosis {pointer} but the session has {count}")
+
+
+def _medication_problems(error, meds: list, book: CodeBook, count: int) -> None:
+    for path, med in meds:
+        row = book.medications.get(med.drug)
+        if row is None:
+            error(f"{path}.drug", f"unknown drug {med.drug!r} (not in codes/medications.yaml or clinic.yaml medications)")
+            continue
+        _pointer_problems(error, path, med.pointers, count)
+        if med.wasted_mg and not row.single_dose:
+            error(f"{path}.wasted_mg", f"{med.drug} is a multi-dose vial: waste is not billed (JW is for single-dose containers)")
+        if med.dose_mg is None and row.unit_ml is None:
+            error(f"{path}.dose_mg", "is required for this drug")
 
 
 def load_patient(path: str | Path, loaded: LoadedClinic, data=None):
@@ -217,8 +230,8 @@ class PatientResult:
     """One patient file through the pipeline: its claims (none when any error) and problems."""
 
     file: str
-    patient_file: object = None
-    claims: list = field(default_factory=list)
+    patient_file: PatientFile | None = None
+    claims: list[Claim] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
     @property
