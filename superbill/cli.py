@@ -361,7 +361,7 @@ def templates_list(ctx, templates_dir):
     """List the templates: the shipped defaults and your overrides."""
     from pathlib import Path
 
-    from superbill.documents.render import template_listing
+    from superbill.documents.template_files import template_listing
     from superbill.inputs.load import find_clinic
 
     user_dir = None
@@ -370,7 +370,7 @@ def templates_list(ctx, templates_dir):
             _fail([f"{templates_dir}: error: templates folder not found"])
         user_dir = Path(templates_dir).resolve()
     elif ctx.obj.get("clinic") or find_clinic(None).is_file():
-        from superbill.documents.superbill_doc import TemplateProblem, templates_folder
+        from superbill.documents.templating import TemplateProblem, templates_folder
 
         try:
             user_dir = templates_folder(_load_clinic(ctx), None)
@@ -388,7 +388,7 @@ def templates_copy(directory):
     Then point clinic.yaml at it (templates: ./DIRECTORY) or pass --templates DIRECTORY.
     Delete the files you do not change: the defaults are used for them.
     """
-    from superbill.documents.render import copy_templates
+    from superbill.documents.template_files import copy_templates
 
     try:
         written = copy_templates(directory)

@@ -53,6 +53,15 @@ def safe_fetcher(roots, files=()):
     return _fetcher_class()(roots, files)
 
 
+def document_pdf(html: str, user_dir: str | Path | None = None, files=()) -> bytes:
+    """A document's PDF from its HTML: relative URLs resolve in the clinic's template folder (else the
+    shipped one), and only the template folders and `files` (images clinic.yaml names) may be loaded."""
+    from superbill.documents.templating import template_dirs
+
+    roots = template_dirs(user_dir)
+    return render_pdf(html, roots[0], roots, files)
+
+
 def render_pdf(html: str, base_dir: Path, roots, files=()) -> bytes:
     """One HTML document to PDF bytes. `base_dir` resolves relative URLs (a template folder)."""
     from weasyprint import HTML

@@ -1,4 +1,4 @@
-"""`superbill render` and `superbill templates`: the library functions behind the commands.
+"""`superbill render`: the library function behind the command (templates list/copy: `template_files`).
 
 `render_files` turns patient files into superbills in an output folder: one PDF per patient for the
 claims in the date range (or one per session), or the HTML instead. A file with errors is reported
@@ -44,14 +44,7 @@ def render_files(files, loaded, out_dir: str | Path, *, date_from: dt.date | Non
                  today: dt.date | None = None) -> RenderSummary:
     """Render the superbills of many patient files into out_dir. Never raises for bad input: every
     problem is in the summary, and the good files are still written."""
-    from superbill.documents.superbill_doc import (
-        TemplateProblem,
-        build_patient_documents,
-        render_superbills,
-        templates_folder,
-        write_documents,
-    )
-    from superbill.inputs.load import process_patient
+    from superbill.documents.templating import TemplateProblem, templates_folder
     from superbill.outfiles import ensure_folder
 
     summary = RenderSummary(files=len(files))
@@ -61,8 +54,28 @@ def render_files(files, loaded, out_dir: str | Path, *, date_from: dt.date | Non
     except TemplateProblem as exc:
         summary.problems.append(exc.problem)
         return summary
+    batches = _build_batches(files, loaded, summary, folder, today=today, date_from=date_from, date_to=date_to,
+                             per_session=per_session, issued=issued)
+    if not batches:
+        return summary
+    try:
+        ensure_folder(out_dir)
+    except OSError as exc:
+        summary.problems.append(Problem(str(out_dir), "", ERROR, f"cannot create the output folder: {exc.strerror}"))
+        return summary
+    pdfs = {} if html else _render_batches(batches, summary)
+    _write_batches(batches, pdfs, out_dir, html, summary)
+    return summary
 
-    batches: list[tuple[str, list]] = []  # (file, documents)
+
+def _build_batches(files, loaded, summary: RenderSummary, folder: Path | None, *, today, date_from, date_to,
+                   per_session: bool, issued) -> list[tuple[str, list]]:
+    """(file, documents) of every file that renders; the others' problems go to the summary."""
+    from superbill.documents.superbill_doc import build_patient_documents
+    from superbill.documents.templating import TemplateProblem
+    from superbill.inputs.load import process_patient
+
+    batches: list[tuple[str, list]] = []
     stems: dict[str, str] = {}
     for name in files:
         result = process_patient(name, loaded, today=today, date_from=date_from, date_to=date_to)
@@ -82,9 +95,7 @@ def render_files(files, loaded, out_dir: str | Path, *, date_from: dt.date | Non
             summary.problems.append(exc.problem)  # the template is broken for every file: stop here
             summary.rejected_files += 1
             break
-        for warning in warnings:
-            if warning not in summary.problems:
-                summary.problems.append(warning)
+        summary.problems += [w for w in warnings if w not in summary.problems]
         clash = next((stems[d.stem] for d in documents if d.stem in stems), None)
         if clash is not None:
             summary.rejected_files += 1
@@ -92,29 +103,32 @@ def render_files(files, loaded, out_dir: str | Path, *, date_from: dt.date | Non
                                             f"same patient id and dates as {clash}: its superbill would be "
                                             f"overwritten; not rendered"))
             continue
-        for doc in documents:
-            stems[doc.stem] = str(name)
+        stems.update((doc.stem, str(name)) for doc in documents)
         batches.append((str(name), documents))
+    return batches
 
-    if not batches:
-        return summary
+
+def _render_batches(batches: list[tuple[str, list]], summary: RenderSummary) -> dict[int, bytes]:
+    """PDF bytes by id(document): all in one batch, or file by file when one fails (the others still render)."""
+    from superbill.documents.superbill_doc import render_superbills
+
+    documents = [doc for _, docs in batches for doc in docs]
     try:
-        ensure_folder(out_dir)
-    except OSError as exc:
-        summary.problems.append(Problem(str(out_dir), "", ERROR, f"cannot create the output folder: {exc.strerror}"))
-        return summary
+        return dict(zip(map(id, documents), render_superbills(documents), strict=True))
+    except Exception:  # isolate the document that fails
+        pdfs: dict[int, bytes] = {}
+        for file, docs in batches:
+            try:
+                pdfs.update(zip(map(id, docs), render_superbills(docs), strict=True))
+            except Exception as exc:  # noqa: BLE001 - reported as the file's problem
+                summary.problems.append(Problem(file, "", ERROR, f"PDF rendering failed ({type(exc).__name__})"))
+        return pdfs
 
-    pdfs: dict[int, bytes] = {}
-    if not html:
-        documents = [doc for _, docs in batches for doc in docs]
-        try:
-            pdfs = dict(zip(map(id, documents), render_superbills(documents), strict=True))
-        except Exception:  # isolate the document that fails; the others still render
-            for file, docs in batches:
-                try:
-                    pdfs.update(zip(map(id, docs), render_superbills(docs), strict=True))
-                except Exception as exc:  # noqa: BLE001 - reported as the file's problem
-                    summary.problems.append(Problem(file, "", ERROR, f"PDF rendering failed ({type(exc).__name__})"))
+
+def _write_batches(batches: list[tuple[str, list]], pdfs: dict[int, bytes], out_dir, html: bool,
+                   summary: RenderSummary) -> None:
+    from superbill.documents.superbill_doc import write_documents
+
     for file, docs in batches:
         if not html and any(id(doc) not in pdfs for doc in docs):
             summary.rejected_files += 1
@@ -127,54 +141,3 @@ def render_files(files, loaded, out_dir: str | Path, *, date_from: dt.date | Non
             summary.problems.append(Problem(file, "", ERROR, f"cannot write the superbill: {getattr(exc, 'strerror', None) or exc}"))
             continue
         summary.rendered_files += 1
-    return summary
-
-
-# ---------------------------------------------------------------- templates list / copy
-
-
-def template_listing(user_dir: Path | None) -> list[str]:
-    """The lines `superbill templates list` prints."""
-    from superbill.documents.templating import list_templates
-    from superbill.paths import TEMPLATES_DIR
-
-    lines = [f"default templates: {TEMPLATES_DIR}"]
-    if user_dir:
-        lines.append(f"clinic templates:  {user_dir} (searched first)")
-    rows = list_templates(user_dir)
-    width = max((len(name) for name, _ in rows), default=0)
-    lines += [f"  {name:<{width}}  {where}" for name, where in rows]
-    return lines
-
-
-def _default_files() -> list[Path]:
-    from superbill.paths import TEMPLATES_DIR
-
-    out = []
-    for path in sorted(TEMPLATES_DIR.rglob("*")):
-        relative = path.relative_to(TEMPLATES_DIR)
-        if not path.is_file() or any(part.startswith((".", "__")) for part in relative.parts):
-            continue
-        if path.suffix in (".py", ".pyc"):
-            continue
-        out.append(path)
-    return out
-
-
-def copy_templates(directory: str | Path) -> list[Path]:
-    """Copy every default template, stylesheet and the README into directory. Refuses (FileExistsError,
-    nothing written) when any of those files already exists there."""
-    from superbill.outfiles import write_atomic
-    from superbill.paths import TEMPLATES_DIR
-
-    target = Path(directory)
-    sources = _default_files()
-    existing = [target / p.relative_to(TEMPLATES_DIR) for p in sources if (target / p.relative_to(TEMPLATES_DIR)).exists()]
-    if existing:
-        raise FileExistsError(0, "exists", ", ".join(str(p) for p in existing))
-    written = []
-    for source in sources:
-        destination = target / source.relative_to(TEMPLATES_DIR)
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        written.append(write_atomic(destination, source.read_bytes(), mode=0o644))
-    return written
