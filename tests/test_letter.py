@@ -11,14 +11,9 @@ import pdfplumber
 import pytest
 from helpers import make_clinic, read_yaml, run, stderr_lines, write_yaml
 
-from superbill.documents.letter import (
-    duration_text,
-    evidence_for,
-    load_citations,
-    long_date,
-    money_text,
-    reference_text,
-)
+from superbill.documents.evidence import evidence_for, load_citations, reference_text
+from superbill.documents.formatting import duration_text, long_date
+from superbill.documents.formatting import money as money_text
 
 LETTER_DATE = dt.date(2026, 11, 10)
 
@@ -523,7 +518,7 @@ def test_templates_option_and_a_broken_template(tmp_path):
     assert result.exit_code == 1
     lines = stderr_lines(result)
     assert len(lines) == 1
-    assert lines[0].startswith(f"{broken / 'letter.html'}: line 1: error: Unexpected end of template.")
+    assert lines[0].startswith(f"{broken / 'letter.html'}: line 1: error: template syntax error: Unexpected end of template.")
     assert not out.exists()
 
 
@@ -558,6 +553,6 @@ def test_logo_and_signature_images_and_a_missing_one_warns(tmp_path):
     result = letter(folder, folder / "requests" / "example.yaml", out, "--html")
     assert result.exit_code == 0
     assert stderr_lines(result) == [f"{folder / 'clinic.yaml'}: providers[0].signature: warning: "
-                                    "the image file was not found; the letter is written without it"]
+                                    "file not found; left off the letter"]
     html = out.read_text()
     assert (folder / "logo.png").as_uri() in html and "sig.png" not in html

@@ -16,8 +16,9 @@ import yaml
 from click.testing import CliRunner
 
 from superbill.cli import main
+from superbill.documents.formatting import money
 from superbill.documents.render import render_files
-from superbill.engine.claims import money, quantity_text
+from superbill.engine.claims import quantity_text
 from superbill.inputs.load import load_clinic, process_patient
 from superbill.inputs.starter import write_starter
 from superbill.tables import icd10cm_index
@@ -154,13 +155,13 @@ def test_example_superbill_has_every_field(clinic, tmp_path):
             assert f"NDC N4 {line.ndc} {line.ndc_unit} {quantity_text(line.ndc_quantity)}" in text
     # the SPEC's drug lines, literally
     assert "NDC N4 00409205105 ML 0.7" in text
-    assert re.search(r"J2405 JZ Ondansetron .* AB 4 16\.00", text)
+    assert re.search(r"J2405 JZ Ondansetron .* AB 4 \$16\.00", text)
 
     # totals, payments
-    assert "Total charges $1035.00" in text
+    assert "Total charges $1,035.00" in text
     assert "Amount paid $650.00" in text
     assert "Balance due $385.00" in lines
-    assert "11/02/2026 Card 650.00" in text
+    assert "11/02/2026 Card $650.00" in text
     # attestation and signature block
     assert "I certify that the services listed above were medically necessary" in text
     assert "Avery Lee, MD Date 11/30/2026" in text
@@ -246,11 +247,11 @@ def test_many_lines_span_pages_with_header_repeated_and_totals_once(clinic, tmp_
     # totals printed once, all on one page, and right
     assert whole.count("Total charges") == 1
     totals_page = next(t for t in text_pages if "Total charges" in t)
-    assert "Total charges $7245.00" in totals_page
-    assert "Amount paid $4550.00" in totals_page
-    assert "Balance due $2695.00" in totals_page
+    assert "Total charges $7,245.00" in totals_page
+    assert "Amount paid $4,550.00" in totals_page
+    assert "Balance due $2,695.00" in totals_page
     assert "Service dates 11/02/2026 – 11/10/2026" in text_pages[0]
-    assert whole.count("Card 650.00") == 7
+    assert whole.count("Card $650.00") == 7
 
 
 def test_per_session_and_date_range(clinic, tmp_path):
@@ -273,7 +274,7 @@ def test_per_session_and_date_range(clinic, tmp_path):
     assert "96366" not in later  # 60 minutes: 96365 only
     unpaid = "\n".join(pages(tmp_path / "each" / "P0001_2026-11-09.pdf"))
     assert "No payments recorded for these services." in unpaid
-    assert "Balance due $1035.00" in unpaid
+    assert "Balance due $1,035.00" in unpaid
 
     summary = render(clinic, [patient], tmp_path / "range", date_from=dt.date(2026, 11, 3),
                      date_to=dt.date(2026, 11, 30))
@@ -281,7 +282,7 @@ def test_per_session_and_date_range(clinic, tmp_path):
     assert pdf.name == "P0001_2026-11-09_2026-11-09.pdf"
     text = "\n".join(pages(pdf))
     assert "11/02/2026" not in text
-    assert "Total charges $1035.00" in text
+    assert "Total charges $1,035.00" in text
 
 
 def test_html_output_is_escaped_and_owner_only(clinic, tmp_path):
@@ -295,7 +296,7 @@ def test_html_output_is_escaped_and_owner_only(clinic, tmp_path):
     html = page.read_text()
     assert "&lt;b&gt;x&lt;/b&gt; Doe" in html
     assert "<b>x</b>" not in html
-    assert "1035.00" in html and "@page" in html  # the CSS is inline: the file previews on its own
+    assert "$1,035.00" in html and "@page" in html  # the CSS is inline: the file previews on its own
 
 
 def test_two_rendering_providers_each_with_npi_and_signature_block(clinic, tmp_path):
@@ -324,8 +325,8 @@ def test_two_rendering_providers_each_with_npi_and_signature_block(clinic, tmp_p
     assert "Rendering provider · NPI 1003000126" in text and "Rendering provider · NPI 1987654328" in text
     # one diagnosis list for the document: M79.7 is C, and the second session's lines point to A and C
     assert f"C M79.7 {icd10cm_index.lookup('M79.7').title}" in text
-    assert re.search(r"^11/09/2026 11 96365 .* AC 1 450\.00$", text, re.M)
-    assert "Total charges $2070.00" in text and "Balance due $1420.00" in text
+    assert re.search(r"^11/09/2026 11 96365 .* AC 1 \$450\.00$", text, re.M)
+    assert "Total charges $2,070.00" in text and "Balance due $1,420.00" in text
 
 
 # ---------------------------------------------------------------- safety
@@ -439,7 +440,7 @@ def test_cli_render_writes_the_pdf(clinic, tmp_path):
     target = out / "P0001_2026-11-02_2026-11-02.pdf"
     assert target.is_file()
     assert result.stdout.splitlines() == [f"wrote {target.resolve()}", "1 superbill(s) written for 1 of 1 file(s)"]
-    assert "Total charges $1035.00" in pages(target)[0]
+    assert "Total charges $1,035.00" in pages(target)[0]
 
 
 def test_cli_bad_file_among_good_ones(clinic, tmp_path):

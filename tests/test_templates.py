@@ -132,7 +132,7 @@ def test_edited_copy_of_a_block_shows_in_the_pdf(clinic, tmp_path):
     assert "MAIL THIS TO YOUR PLAN" in text  # the heading style upper-cases it
     assert "Send it to Example Health Plan with form EX-12 within 180 days." in text
     assert DEFAULT_NOTE.upper() not in text
-    assert "Total charges $1035.00" in text  # the rest of the document is the default
+    assert "Total charges $1,035.00" in text  # the rest of the document is the default
 
 
 def test_extending_the_default_replaces_one_block_and_templates_option_wins(clinic, tmp_path):
@@ -176,3 +176,78 @@ def test_clinic_templates_folder_that_does_not_exist_is_an_error(clinic, tmp_pat
     assert result.stderr.splitlines() == [
         f"{clinic / 'clinic.yaml'}: templates: error: templates folder 'nowhere' not found (relative to clinic.yaml)"]
     assert not (tmp_path / "out").exists()
+
+
+# ---------------------------------------------------------------- the template data, documented
+
+
+def _documented(section: str) -> dict[str, list[str]]:
+    """{path: [field, ...]} from one "## The data a ... template sees" section of templates/README.md:
+    the bullets before the first ### are the top-level names (path "")."""
+    readme = (TEMPLATES_DIR / "README.md").read_text(encoding="utf-8")
+    text = readme.split(f"## {section}\n", 1)[1].split("\n## ", 1)[0]
+    out: dict[str, list[str]] = {"": []}
+    path = ""
+    for line in text.splitlines():
+        heading = re.fullmatch(r"### `([^`]+)`.*", line)
+        if heading:
+            path = heading.group(1)
+            assert path not in out, f"{path} documented twice"
+            out[path] = []
+        elif bullet := re.match(r"- `([a-z_0-9]+)`:", line):
+            out[path].append(bullet.group(1))
+    return out
+
+
+def _fields(root) -> dict[str, list[str]]:
+    """{path: [field, ...]} of a context dataclass and of every dataclass inside it, each at the first
+    path it is reached by (breadth first): `providers[]`, `insurance.subscriber`, `lines[].ndc`."""
+    import dataclasses
+    import typing
+
+    out: dict[str, list[str]] = {}
+    seen: set[type] = set()
+    queue: list[tuple[str, type]] = [("", root)]
+    while queue:
+        path, cls = queue.pop(0)
+        if cls in seen:
+            continue
+        seen.add(cls)
+        out[path] = [f.name for f in dataclasses.fields(cls)]
+        for name, hint in typing.get_type_hints(cls).items():
+            suffix = ""
+            if typing.get_origin(hint) is list:
+                hint, suffix = typing.get_args(hint)[0], "[]"
+            inner = [a for a in typing.get_args(hint) if a is not type(None)] or [hint]
+            if len(inner) == 1 and dataclasses.is_dataclass(inner[0]):
+                queue.append((f"{path}.{name}{suffix}".lstrip("."), inner[0]))
+    return out
+
+
+@pytest.mark.parametrize("section, context", [
+    ("The data a superbill template sees", "superbill"),
+    ("The data a letter template sees", "letter"),
+])
+def test_readme_documents_exactly_the_template_data(section, context):
+    from superbill.documents.letter_context import LetterContext
+    from superbill.documents.superbill_context import SuperbillContext
+
+    root = {"superbill": SuperbillContext, "letter": LetterContext}[context]
+    assert _documented(section) == _fields(root)
+
+
+def test_a_template_error_names_the_file_and_the_line(clinic, tmp_path):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "superbill.html").write_text('{% extends "default:superbill.html" %}\n{% block notes %}\n<p>\n'
+                                         '{{ patient.nickname }}</p>{% endblock %}\n')
+    result = run(clinic, "render", clinic / "patients/example.yaml", "-o", tmp_path / "out", "--templates", mine)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [f"{mine / 'superbill.html'}: line 4: error: template error: "
+                                          "'PatientInfo object' has no attribute 'nickname'"]
+    (mine / "letter.html").write_text('{% extends "default:letter.html" %}\n{% block closing %}{{ plan.nope }}'
+                                      '{% endblock %}\n')
+    result = run(clinic, "letter", clinic / "requests/example.yaml", "-o", tmp_path / "l.pdf", "--templates", mine)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [f"{mine / 'letter.html'}: line 2: error: template error: "
+                                          "'PlanInfo object' has no attribute 'nope'"]
