@@ -11,6 +11,8 @@ import functools
 import re
 from dataclasses import dataclass
 
+from superbill.documents.templating import TemplateData
+
 
 class CitationLibraryError(ValueError):
     pass
@@ -71,19 +73,16 @@ def reference_text(entry: dict) -> str:
 
 
 @dataclass(slots=True)
-class Reference:
+class Reference(TemplateData):
     number: int
     key: str
     text: str
     doi: str | None
     pmid: str | None
 
-    def __getitem__(self, name: str):  # reference["key"] reads as reference.key
-        return getattr(self, name)
-
 
 @dataclass(slots=True)
-class Evidence:
+class Evidence(TemplateData):
     indication: str
     label: str
     grade: str

@@ -24,6 +24,7 @@ from superbill.documents.formatting import (
     phone_text,
 )
 from superbill.documents.images import Images
+from superbill.documents.templating import TemplateData
 
 UM_DEPARTMENT = "Utilization Management Department"
 
@@ -47,7 +48,7 @@ DEFAULT_MONITORING = (
 
 
 @dataclass(slots=True)
-class LetterPractice:
+class LetterPractice(TemplateData):
     name: str
     address: list[str]
     phone: str | None
@@ -60,7 +61,7 @@ class LetterPractice:
 
 
 @dataclass(slots=True)
-class LetterProvider:
+class LetterProvider(TemplateData):
     name: str
     display_name: str
     credentials: str | None
@@ -71,7 +72,7 @@ class LetterProvider:
 
 
 @dataclass(slots=True)
-class LetterPayer:
+class LetterPayer(TemplateData):
     name: str
     payer_id: str
     department: str
@@ -82,14 +83,14 @@ class LetterPayer:
 
 
 @dataclass(slots=True)
-class LetterSubscriber:
+class LetterSubscriber(TemplateData):
     name: str
     relationship: str
     dob: dt.date
 
 
 @dataclass(slots=True)
-class LetterPatient:
+class LetterPatient(TemplateData):
     name: str
     dob: dt.date
     account: str
@@ -100,26 +101,26 @@ class LetterPatient:
 
 
 @dataclass(slots=True)
-class LetterPlaceOfService:
+class LetterPlaceOfService(TemplateData):
     code: str
     name: str
 
 
 @dataclass(slots=True)
-class LetterDiagnosis:
+class LetterDiagnosis(TemplateData):
     code: str
     title: str
 
 
 @dataclass(slots=True)
-class PainScoreInfo:
+class PainScoreInfo(TemplateData):
     date: dt.date
     average: int
     worst: int | None
 
 
 @dataclass(slots=True)
-class ConditionInfo:
+class ConditionInfo(TemplateData):
     onset: dt.date
     duration: str
     summary: str
@@ -129,7 +130,7 @@ class ConditionInfo:
 
 
 @dataclass(slots=True)
-class TreatmentInfo:
+class TreatmentInfo(TemplateData):
     treatment: str
     start: dt.date
     end: dt.date | None
@@ -138,7 +139,7 @@ class TreatmentInfo:
 
 
 @dataclass(slots=True)
-class ScreeningItem:
+class ScreeningItem(TemplateData):
     key: str
     label: str
     present: bool
@@ -146,7 +147,7 @@ class ScreeningItem:
 
 
 @dataclass(slots=True)
-class MedicationInfo:
+class MedicationInfo(TemplateData):
     name: str
     strength: str | None
     dose: str
@@ -156,7 +157,7 @@ class MedicationInfo:
 
 
 @dataclass(slots=True)
-class PlanInfo:
+class PlanInfo(TemplateData):
     sessions: int
     start: dt.date
     end: dt.date
@@ -172,7 +173,7 @@ class PlanInfo:
 
 
 @dataclass(slots=True)
-class LetterLine:
+class LetterLine(TemplateData):
     code: str
     modifiers: str
     description: str
@@ -187,7 +188,7 @@ class LetterLine:
 
 
 @dataclass(slots=True)
-class LetterContext:
+class LetterContext(TemplateData):
     letter_date: dt.date
     practice: LetterPractice
     provider: LetterProvider

@@ -22,6 +22,7 @@ from superbill.documents.formatting import (
     quantity_text,
 )
 from superbill.documents.images import Images
+from superbill.documents.templating import TemplateData
 from superbill.engine.claims import Claim
 
 CPT_NOTICE = "CPT® is a registered trademark of the American Medical Association."
@@ -29,7 +30,7 @@ ZERO = Decimal("0.00")
 
 
 @dataclass(slots=True)
-class DocumentInfo:
+class DocumentInfo(TemplateData):
     title: str
     kind: str  # "patient" or "session"
     number: str
@@ -40,7 +41,7 @@ class DocumentInfo:
 
 
 @dataclass(slots=True)
-class PracticeInfo:
+class PracticeInfo(TemplateData):
     name: str
     address_lines: list[str]
     phone: str | None
@@ -53,7 +54,7 @@ class PracticeInfo:
 
 
 @dataclass(slots=True)
-class ProviderInfo:
+class ProviderInfo(TemplateData):
     id: str
     name: str
     first_name: str
@@ -68,7 +69,7 @@ class ProviderInfo:
 
 
 @dataclass(slots=True)
-class PatientInfo:
+class PatientInfo(TemplateData):
     id: str
     account: str
     name: str
@@ -84,7 +85,7 @@ class PatientInfo:
 
 
 @dataclass(slots=True)
-class SubscriberInfo:
+class SubscriberInfo(TemplateData):
     name: str
     first_name: str
     middle_name: str | None
@@ -97,7 +98,7 @@ class SubscriberInfo:
 
 
 @dataclass(slots=True)
-class InsuranceInfo:
+class InsuranceInfo(TemplateData):
     payer_name: str
     payer_id: str
     member_id: str
@@ -110,14 +111,14 @@ class InsuranceInfo:
 
 
 @dataclass(slots=True)
-class DiagnosisInfo:
+class DiagnosisInfo(TemplateData):
     letter: str
     code: str
     title: str
 
 
 @dataclass(slots=True)
-class NdcInfo:
+class NdcInfo(TemplateData):
     code: str
     formatted: str
     unit: str | None
@@ -126,7 +127,7 @@ class NdcInfo:
 
 
 @dataclass(slots=True)
-class LineInfo:
+class LineInfo(TemplateData):
     claim_id: str
     date: dt.date
     place_of_service: str
@@ -145,7 +146,7 @@ class LineInfo:
 
 
 @dataclass(slots=True)
-class PaymentInfo:
+class PaymentInfo(TemplateData):
     date: dt.date
     amount: Decimal
     method: str | None
@@ -155,7 +156,7 @@ class PaymentInfo:
 
 
 @dataclass(slots=True)
-class SessionInfo:
+class SessionInfo(TemplateData):
     claim_id: str
     date: dt.date
     place_of_service: str
@@ -171,20 +172,20 @@ class SessionInfo:
 
 
 @dataclass(slots=True)
-class Totals:
+class Totals(TemplateData):
     charges: Decimal
     paid: Decimal
     balance: Decimal
 
 
 @dataclass(slots=True)
-class PlaceOfServiceInfo:
+class PlaceOfServiceInfo(TemplateData):
     code: str
     name: str
 
 
 @dataclass(slots=True)
-class Notices:
+class Notices(TemplateData):
     cpt: str
     descriptions: str
     hcpcs: str
@@ -193,7 +194,7 @@ class Notices:
 
 
 @dataclass(slots=True)
-class SuperbillContext:
+class SuperbillContext(TemplateData):
     document: DocumentInfo
     practice: PracticeInfo
     providers: list[ProviderInfo]

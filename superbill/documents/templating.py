@@ -34,6 +34,19 @@ FILTERS: dict[str, Callable[..., Any]] = {
 }
 
 
+class TemplateData:
+    """Base of the typed template contexts: fields read as attributes (as templates do) or by name,
+    `context["lines"]`, for code that takes a context apart."""
+
+    __slots__ = ()
+
+    def __getitem__(self, name: str):
+        try:
+            return getattr(self, name)
+        except AttributeError:
+            raise KeyError(name) from None
+
+
 class TemplateProblem(Exception):
     """A template folder or template that cannot be used; carries one Problem."""
 
