@@ -146,3 +146,21 @@ def test_rewriting_replaces_the_file_whole(items, loaded, tmp_path):
     _, rows = _read(path)
     assert {row["patient_id"] for row in rows} == {"P0003"}
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_adjustments_and_the_true_balance(clinic_dir, loaded, tmp_path):
+    """SPEC "Money on a session": balance = charges - payments - adjustments, per claim on every line."""
+    patient = yaml.safe_load((clinic_dir / "patients" / "example.yaml").read_text(encoding="utf-8"))
+    first, second = patient["sessions"]  # charges 1035.00 and 535.00 (the module fixture added the push)
+    first["adjustments"] = [{"amount": 300.00, "reason": "package price"}, {"amount": 85.00, "reason": "courtesy"}]
+    second["payments"] = [{"date": "2026-11-09", "amount": 535.00, "method": "card"}]
+    second["adjustments"] = [{"amount": 35.00, "reason": "prompt-pay discount"}]
+    path = tmp_path / "adjusted.yaml"
+    path.write_text(yaml.safe_dump(patient), encoding="utf-8")
+    result = process_patient(path, loaded)
+    assert result.ok, [p.line() for p in result.problems]
+    rows = csvexport.csv_rows([(result.patient_file, claim) for claim in result.claims], loaded)
+    assert {(r["claim_id"], r["total_charge"], r["amount_paid"], r["amount_adjusted"], r["balance"]) for r in rows} == {
+        ("P0001-20261102", "1035.00", "650.00", "385.00", "0.00"),  # 1035 - 650 - (300 + 85)
+        ("P0001-20261109", "535.00", "535.00", "35.00", "-35.00"),  # a credit: a number, not guarded text
+    }

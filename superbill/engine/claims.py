@@ -125,6 +125,9 @@ class Claim:
     # claim control number (837P REF*F8, item 22's original reference number).
     frequency_code: str = "1"
     payer_claim_number: str | None = None
+    # SPEC "Money on a session": what the clinic wrote off (models.Adjustment), and their sum.
+    adjustments: tuple = ()
+    amount_adjusted: Decimal = Decimal("0.00")
 
     @property
     def provider_npi(self) -> str:
@@ -132,7 +135,8 @@ class Claim:
 
     @property
     def balance(self) -> Decimal:
-        return self.total_charge - self.amount_paid
+        """What the patient still owes: charges - payments - adjustments (below zero: a credit)."""
+        return self.total_charge - self.amount_paid - self.amount_adjusted
 
     def as_json(self) -> dict:
         return {
@@ -340,6 +344,8 @@ def build_claims(patient_file, clinic, book: CodeBook) -> list[Claim]:
             total_charge=total_of(lines),
             amount_paid=sum((p.amount for p in session.payments), Decimal("0.00")),
             payments=tuple(session.payments),
+            adjustments=tuple(session.adjustments),
+            amount_adjusted=sum((a.amount for a in session.adjustments), Decimal("0.00")),
             prior_authorization=session.prior_authorization,
             session_index=index,
             infusion_minutes=session.infusion.minutes if session.infusion else None,

@@ -7,7 +7,9 @@
 * Safe to open in a spreadsheet: a cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a
   carriage return gets a leading single quote (the OWASP CSV-injection guard), so a patient named
   ``=HYPERLINK(...)`` is shown as text and never runs as a formula. The numeric columns (charges,
-  units, totals, NDC quantity) are written by us as plain non-negative decimals and never need it.
+  units, totals, NDC quantity) are written by us as plain non-negative decimals and never need it;
+  `balance` (charges - paid - adjusted) is the one that may be negative, a credit, and is written
+  as the number it is (-25.00), unguarded: we made it from a Decimal, no input text reaches it.
 * UTF-8 with a byte-order mark and CRLF line ends (RFC 4180): Excel only reads a CSV as UTF-8 when
   it starts with the BOM (without it, accented names come out garbled); LibreOffice, Google
   Sheets, Python's ``utf-8-sig`` and pandas all accept it.
@@ -50,8 +52,11 @@ FIELDS = (
     "description",
     "total_charge",
     "amount_paid",
+    "amount_adjusted",
+    "balance",
 )
 
+SIGNED_NUMBERS = {"balance"}  # formatted by us from a Decimal: a leading "-" is a minus sign, never a formula
 LETTERS = "ABCDEFGHIJKL"
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -91,6 +96,8 @@ def csv_rows(items, loaded) -> list[dict]:
             "diagnoses": " ".join(claim.diagnoses),
             "total_charge": money(claim.total_charge),
             "amount_paid": money(claim.amount_paid),
+            "amount_adjusted": money(claim.amount_adjusted),
+            "balance": money(claim.balance),  # charges - paid - adjusted; below zero, a credit
         }
         for number, line in enumerate(claim.lines, start=1):
             row = dict(claim_cells)
@@ -106,7 +113,7 @@ def csv_rows(items, loaded) -> list[dict]:
                 "ndc_unit": (line.ndc_unit or "") if line.ndc else "",
                 "description": line.description or "",
             })
-            rows.append({key: guard(row[key]) for key in FIELDS})
+            rows.append({key: row[key] if key in SIGNED_NUMBERS else guard(row[key]) for key in FIELDS})
     return rows
 
 

@@ -366,6 +366,13 @@ class Payment(Strict):
     reference: Annotated[str, TextOf(40)] | None = None
 
 
+class Adjustment(Strict):
+    """What the clinic wrote off on a session (a package price, a courtesy discount): SPEC "Money on a session"."""
+
+    amount: PositiveMoney
+    reason: Annotated[str, TextOf(80)]
+
+
 class Session(Strict):
     date: dt.date
     provider: Key
@@ -375,6 +382,7 @@ class Session(Strict):
     medications: list[MedicationInput] = []
     services: list[ServiceInput] = []
     payments: list[Payment] = []
+    adjustments: list[Adjustment] = []
     place_of_service: POS | None = None
     prior_authorization: Annotated[str, BeforeValidator(_as_text),
                                    StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9-]{1,50}$")] | None = None
