@@ -346,7 +346,7 @@ def notices() -> Notices:
 
 
 def _provider_id(claim: Claim) -> str:
-    return claim.provider.id  # type: ignore[attr-defined]  # Claim.provider is a models.Provider
+    return claim.provider.id
 
 
 def superbill_context(patient_file, claims: list[Claim], loaded, *, issued: dt.date | None = None,
