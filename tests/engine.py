@@ -18,16 +18,19 @@ TODAY = dt.date(2026, 11, 22)
 
 
 @cache
-def loaded_clinic(extra_fees: tuple = (), extra_meds: tuple = ()):
+def loaded_clinic(extra_fees: tuple = (), extra_meds: tuple = (), extra_providers: tuple = ()):
     folder = Path(tempfile.mkdtemp(prefix="superbill-engine-"))
     make_clinic(folder)
     path = folder / "clinic.yaml"
-    if extra_fees or extra_meds:
+    if extra_fees or extra_meds or extra_providers:
         import yaml
 
         data = yaml.safe_load(path.read_text())
         data["fees"].update(dict(extra_fees))
-        data["medications"].update({key: dict(row) for key, row in extra_meds})
+        for key, row in extra_meds:  # merged over the starter's row of the same key
+            data["medications"][key] = {**data["medications"].get(key, {}), **dict(row)}
+        first = data["providers"][0]
+        data["providers"] += [{**first, "id": provider_id, "npi": npi} for provider_id, npi in extra_providers]
         path.write_text(yaml.safe_dump(data, sort_keys=False))
     return load_clinic(path)
 

@@ -183,3 +183,122 @@ def test_fluid_billed_by_volume():
     claim = claim_for(loaded=loaded, protocol=None, medications=[{"drug": "saline-250", "volume_ml": 250}])
     line = next(line for line in claim.lines if line.code == "J7050")
     assert (line.units, line.charge, line.as_json()["ndc_quantity"]) == (1, Decimal("25.00"), "250")
+
+
+# ---------------------------------------------------------------- issue 14
+
+
+def test_modifier_25_decided_per_patient_provider_and_date():
+    infusion = session(protocol=None, services=[], time="08:00")
+    visit = session(protocol=None, infusion=None, medications=[], services=[{"code": "99214"}], time="15:00")
+    same_day = claims_for(visit, infusion)
+    assert [(c.claim_id, codes(c)) for c in same_day] == [
+        ("P0001-20261102", [("96365", (), 1), ("96366", (), 1), ("J3490", (), 1)]),
+        ("P0001-20261102-2", [("99214", ("25",), 1)]),
+    ]
+    next_day = claims_for({**visit, "date": "2026-11-03"}, infusion)
+    assert codes(next_day[1]) == [("99214", (), 1)]
+    loaded = loaded_clinic(extra_providers=(("dr-kim", "1987654328"),))
+    other_provider = claims_for({**visit, "provider": "dr-kim"}, infusion, loaded=loaded)
+    assert codes(other_provider[1]) == [("99214", (), 1)]
+
+
+def test_modifier_25_is_never_a_fifth_modifier():
+    full = claim_for(protocol=None, services=[{"code": "99214", "modifiers": ["GT", "95", "GA", "KX"]}])
+    assert full.lines[0].modifiers == ("GT", "95", "GA", "KX")
+
+
+def test_same_day_order_by_infusion_start_else_visit_time():
+    morning_visit = session(protocol=None, infusion=None, medications=[], services=[{"code": "99214"}], time="08:30")
+    afternoon_infusion = session(infusion={"start": "13:00", "end": "14:00"})
+    evening_visit = {**morning_visit, "time": "18:00", "services": [{"code": "93000"}]}
+    untimed = {**morning_visit, "time": None, "services": [{"code": "99214", "charge": 100}]}
+    for order in ([untimed, evening_visit, afternoon_infusion, morning_visit],
+                  [morning_visit, afternoon_infusion, evening_visit, untimed]):
+        claims = claims_for(*order)
+        assert [(c.claim_id, c.lines[0].code, c.lines[0].charge) for c in claims] == [
+            ("P0001-20261102", "99214", Decimal("189.00")),
+            ("P0001-20261102-2", "99214", Decimal("189.00")),
+            ("P0001-20261102-3", "93000", Decimal("60.00")),
+            ("P0001-20261102-4", "99214", Decimal("100.00")),
+        ]
+
+
+@pytest.mark.parametrize("value, stored", [("8:05", "08:05"), ("23:59", "23:59")])
+def test_session_time_is_a_clock_time(value, stored):
+    from superbill.inputs.models import Session
+
+    assert Session.model_validate(session(time=value)).time == stored
+
+
+@pytest.mark.parametrize("value", ["24:00", "8h05", "12:60"])
+def test_session_time_refuses_non_clock_text(value):
+    from pydantic import ValidationError
+
+    from superbill.inputs.models import Session
+
+    with pytest.raises(ValidationError, match="time must be HH:MM"):
+        Session.model_validate(session(time=value))
+
+
+def test_supply_code_as_a_service_carries_its_ndc():
+    claim = claim_for(protocol=None, services=[
+        {"code": "J7050", "units": 1, "ndc": "0338-0049-02", "ndc_quantity": 250, "ndc_unit": "ML", "charge": 25},
+        {"code": "J7050", "units": 2, "ndc": "0338-0049-02", "charge": 50},
+        {"code": "J7050", "charge": 25},
+    ])
+    assert [line.as_json() | {"description": line.description} for line in claim.lines[:3]] == [
+        {"code": "J7050", "modifiers": [], "units": 1, "charge": "25.00", "pointers": [1, 2], "ndc": "00338004902",
+         "ndc_quantity": "250", "ndc_unit": "ML", "description": "Normal saline infusion, 250 cc"},
+        {"code": "J7050", "modifiers": [], "units": 2, "charge": "50.00", "pointers": [1, 2], "ndc": "00338004902",
+         "ndc_quantity": "2", "ndc_unit": "UN", "description": "Normal saline infusion, 250 cc"},
+        {"code": "J7050", "modifiers": [], "units": 1, "charge": "25.00", "pointers": [1, 2], "ndc": None,
+         "ndc_quantity": None, "ndc_unit": None, "description": "Normal saline infusion, 250 cc"},
+    ]
+
+
+def test_service_ndc_quantity_needs_its_ndc():
+    from pydantic import ValidationError
+
+    from superbill.inputs.models import ServiceInput
+
+    with pytest.raises(ValidationError, match="ndc_quantity and ndc_unit describe an NDC: give ndc too"):
+        ServiceInput.model_validate({"code": "J7050", "ndc_quantity": 250})
+    assert ServiceInput.model_validate({"code": "J7050", "ndc": "0338-0049-02"}).ndc == "00338004902"
+
+
+def test_unclassified_single_dose_waste_is_priced_for_the_amount_discarded():
+    loaded = loaded_clinic(extra_meds=(("ketamine", (("single_dose", True),)),))
+    claim = claim_for(loaded=loaded, protocol=None, medications=[{"drug": "ketamine", "dose_mg": 70, "wasted_mg": 30}])
+    drug = [(line.modifiers, line.units, line.charge, line.as_json()["ndc_quantity"]) for line in claim.lines if line.code == "J3490"]
+    # 120.00 for 70 mg; 30 mg discarded: 120 x 30 / 70 = 51.43, never a second full 120.00 unit
+    assert drug == [((), 1, Decimal("120.00"), "0.7"), (("JW",), 1, Decimal("51.43"), "0.3")]
+    nothing_wasted = claim_for(loaded=loaded, protocol=None, medications=[{"drug": "ketamine", "dose_mg": 70}])
+    assert [line.modifiers for line in nothing_wasted.lines if line.code == "J3490"] == [("JZ",)]
+
+
+def test_waste_line_uses_the_medication_charge_per_unit():
+    claim = claim_for(protocol=None, medications=[{"drug": "ondansetron", "dose_mg": 3, "wasted_mg": 1, "charge": 9}])
+    assert [(line.modifiers, line.units, line.charge) for line in claim.lines if line.code == "J2405"] == [
+        ((), 3, Decimal("9.00")), (("JW",), 1, Decimal("3.00"))]
+
+
+def test_waste_rounds_down_so_the_vial_is_never_overbilled():
+    # 4 mg vial: 2.5 mg given (3 units), 1.5 mg discarded: 1 JW unit (3 + 1 = the vial's 4 mg), not 2.
+    claim = claim_for(protocol=None, medications=[{"drug": "ondansetron", "dose_mg": 2.5, "wasted_mg": 1.5}])
+    assert [(line.modifiers, line.units) for line in claim.lines if line.code == "J2405"] == [((), 3), (("JW",), 1)]
+    # 2.5 mg given, 1.6 mg discarded (4.1 mg): still 1 JW unit; the 0.1 mg is inside no billable unit.
+    more = claim_for(protocol=None, medications=[{"drug": "ondansetron", "dose_mg": 2.5, "wasted_mg": 1.6}])
+    assert [(line.modifiers, line.units) for line in more.lines if line.code == "J2405"] == [((), 3), (("JW",), 1)]
+
+
+def test_volume_dosed_single_dose_drug_keeps_its_waste():
+    # ondansetron drawn up by volume: 1.5 mL x 2 mg/mL = 3 mg = 3 units; 1 mg discarded = 1 JW unit, never JZ
+    claim = claim_for(protocol=None, medications=[{"drug": "ondansetron", "volume_ml": 1.5, "wasted_mg": 1}])
+    assert [(line.modifiers, line.units, line.as_json()["ndc_quantity"]) for line in claim.lines if line.code == "J2405"] == [
+        ((), 3, "1.5"), (("JW",), 1, "0.5")]
+    loaded = loaded_clinic(extra_fees=(("J7050", 25.0),),
+                           extra_meds=(("saline-250", (("ndc", "0338-0049-02"), ("single_dose", True), ("mg_per_ml", 9))),))
+    bag = claim_for(loaded=loaded, protocol=None, medications=[{"drug": "saline-250", "volume_ml": 250, "wasted_mg": 2250}])
+    assert [(line.modifiers, line.units, line.as_json()["ndc_quantity"]) for line in bag.lines if line.code == "J7050"] == [
+        ((), 1, "250"), (("JW",), 1, "250")]

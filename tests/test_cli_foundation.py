@@ -26,7 +26,12 @@ def test_init_writes_a_folder_that_checks_clean(tmp_path):
     checked = run("check", folder / "patients" / "example.yaml", folder / "requests" / "example.yaml",
                   folder / "clinic.yaml", clinic=folder / "clinic.yaml")
     assert checked.exit_code == 0, checked.output
-    assert checked.stdout.strip() == "3 file(s) checked: 3 ok, 0 with errors; 1 claim(s); 0 error(s), 0 warning(s)"
+    # Clean but for one warning: the starter's placeholder NPIs and tax ID must be replaced (issue 14).
+    assert checked.stdout.strip().splitlines() == [
+        f"{folder / 'clinic.yaml'}: practice: warning: the starter clinic's placeholder identifiers are still in use "
+        "(practice.npi 1234567893, practice.tax_id 12-3456789, providers[0].npi 1003000126): "
+        "put the practice's own before sending claims",
+        "3 file(s) checked: 3 ok, 0 with errors; 1 claim(s); 0 error(s), 1 warning(s)"]
 
 
 def test_init_refuses_to_overwrite(tmp_path):
@@ -62,6 +67,9 @@ def test_check_json_shape(tmp_path):
          "message": "F32.1 and F33.1 cannot be reported together (ICD-10-CM Excludes1: recurrent depressive disorder (F33.-))"},
         {"file": str(bad), "path": "sessions[0].services[1]", "severity": "warning",
          "message": "94760: pulse oximetry is bundled into the infusion by most payers"},
+        {"file": str(tmp_path / "clinic.yaml"), "path": "practice", "severity": "warning",
+         "message": "the starter clinic's placeholder identifiers are still in use (practice.npi 1234567893, "
+                    "practice.tax_id 12-3456789, providers[0].npi 1003000126): put the practice's own before sending claims"},
     ]
 
 

@@ -12,7 +12,7 @@ from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
-from engine import claim_for, loaded_clinic
+from engine import claim_for, claims_for, loaded_clinic, session
 
 from superbill.engine import scrub as scrubber
 from superbill.engine.scrub import claim_rules as c
@@ -222,9 +222,6 @@ def test_bundling_and_setting_rules():
     alone = claim_for(loaded=loaded, protocol=None, infusion=None, medications=[], services=[{"code": "94760"}])
     assert run_line(d.bundled_with_infusion, alone, alone.lines[0]) == []
     claim = claim_for()
-    assert run(d.no_infusion_by_telehealth, replace(claim, place_of_service="02")) == [
-        ("error", "sessions[0].place_of_service", "an infusion cannot be billed with telehealth place of service 02")]
-    assert run(d.no_infusion_by_telehealth, claim) == []
     assert run(d.administration_in_facility, replace(claim, place_of_service="22")) == [
         ("warning", "sessions[0].place_of_service",
          "place of service 22 is a facility: the hospital bills the administration codes, not the physician")]
@@ -233,3 +230,136 @@ def test_bundling_and_setting_rules():
     assert run_line(d.facility_only_96376, claim, push) == [
         ("warning", "sessions[0].infusion", "96376 is defined for the facility setting; not for place of service 11")]
     assert run_line(d.facility_only_96376, replace(claim, place_of_service="22"), push) == []
+
+
+# ---------------------------------------------------------------- issue 14
+
+
+def test_no_drugs_by_telehealth():
+    claim = claim_for()
+    assert run(d.no_drugs_by_telehealth, replace(claim, place_of_service="02")) == [
+        ("error", "sessions[0].place_of_service", "an infusion cannot be billed with telehealth place of service 02")]
+    push = claim_for(place_of_service="10", infusion={"start": "09:00", "end": "09:10"})
+    assert run(d.no_drugs_by_telehealth, push) == [
+        ("error", "sessions[0].place_of_service",
+         "drug administration and drug lines (96374, J3490, J2405) cannot be billed with telehealth place of service 10")]
+    drug_only = claim_for(place_of_service="02", protocol=None, infusion=None, services=[{"code": "99214"}])
+    assert run(d.no_drugs_by_telehealth, drug_only) == [
+        ("error", "sessions[0].place_of_service",
+         "drug administration and drug lines (J3490) cannot be billed with telehealth place of service 02")]
+    visit = claim_for(place_of_service="10", protocol=None, infusion=None, medications=[], services=[{"code": "99214"}])
+    assert run(d.no_drugs_by_telehealth, visit) == []
+    assert run(d.no_drugs_by_telehealth, claim) == []  # POS 11
+
+
+def test_infusion_within_six_hours():
+    long = claim_for(infusion={"start": "09:05", "end": "23:45"})
+    assert run(d.infusion_within_six_hours, long) == [
+        ("warning", "sessions[0].infusion", "the infusion runs 14 h 40 min, over six hours: check its start and end times")]
+    six = claim_for(infusion={"start": "08:00", "end": "14:00"})
+    assert run(d.infusion_within_six_hours, six) == []
+    just_over = claim_for(infusion={"start": "08:00", "end": "14:01"})
+    assert [m for _, _, m in run(d.infusion_within_six_hours, just_over)] == [
+        "the infusion runs 6 h 01 min, over six hours: check its start and end times"]
+
+
+def test_one_initial_administration_per_date():
+    morning = session(infusion={"start": "08:00", "end": "09:00"})
+    afternoon = session(infusion={"start": "14:00", "end": "14:10"}, protocol=None, medications=[{"drug": "ondansetron", "dose_mg": 4}])
+    first, second = claims_for(morning, afternoon)
+    assert run(d.one_initial_administration_per_date, second, claims=(first, second)) == [
+        ("warning", "sessions[1].infusion",
+         "96374 is a second initial administration code for the patient on 2026-11-02 (96365 on claim P0001-20261102): "
+         "a separate encounter's initial code needs modifier XE or 59")]
+    assert run(d.one_initial_administration_per_date, first, claims=(first, second)) == []
+    assert run(d.one_initial_administration_per_date, second) == []  # alone: nothing to compare
+    marked = session(protocol=None, infusion=None, medications=[{"drug": "ondansetron", "dose_mg": 4}],
+                     services=[{"code": "96374", "modifiers": ["XE"]}])
+    first, second = claims_for(morning, marked)
+    assert run(d.one_initial_administration_per_date, second, claims=(first, second)) == []
+    other_day = claims_for(morning, {**afternoon, "date": "2026-11-03"})
+    assert run(d.one_initial_administration_per_date, other_day[1], claims=tuple(other_day)) == []
+
+
+def test_em_25_is_decided_over_the_day_across_claims():
+    infusion = session(protocol=None, services=[], time="08:00")
+    visit = session(protocol=None, infusion=None, medications=[], services=[{"code": "99214"}], time="15:00")
+    first, second = claims_for(infusion, visit)
+    assert second.lines[0].modifiers == ("25",)
+    day = (first, second)
+    assert run(d.modifier_25_without_procedure, second, claims=day) == []
+    assert run(d.modifier_25_without_procedure, second) == [
+        ("warning", "sessions[1].services[0]", "99214-25: modifier 25 without a procedure that day")]
+    bare = replace(second, lines=(replace(second.lines[0], modifiers=()),))
+    assert run_line_day(d.em_needs_25_with_administration, bare, bare.lines[0], (first, bare)) == [
+        ("error", "sessions[1].services[0]", "99214 on a day with drug administration needs modifier 25")]
+    assert run_line_day(d.em_needs_25_with_administration, bare, bare.lines[0], (bare,)) == []
+
+
+def test_modifier_25_never_a_fifth_modifier():
+    full = claim_for(services=[{"code": "99214", "modifiers": ["GT", "95", "GA", "KX"]}], protocol=None)
+    em = full.lines[0]
+    assert em.modifiers == ("GT", "95", "GA", "KX")  # the engine does not add a fifth
+    assert run_line(d.em_needs_25_with_administration, full, em) == [
+        ("error", "sessions[0].services[0]", "99214-GT-95-GA-KX: needs modifier 25 (drug administration that day) "
+                                             "but already has 4 modifiers, the most a line carries: remove one")]
+    three = claim_for(services=[{"code": "99214", "modifiers": ["GT", "95", "GA"]}], protocol=None)
+    assert three.lines[0].modifiers == ("25", "GT", "95", "GA")
+    assert run_line(d.em_needs_25_with_administration, three, three.lines[0]) == []
+
+
+def test_ndc_only_on_drug_codes():
+    claim = claim_for(protocol=None, services=[{"code": "99214", "ndc": "0409-4888-02"}])
+    assert run_line(ln.ndc_only_on_drug_codes, claim, claim.lines[0]) == [
+        ("error", "sessions[0].services[0]", "99214: an NDC belongs on a HCPCS drug or supply code, not on this line")]
+    saline = claim_for(protocol=None, services=[{"code": "J7050", "ndc": "0409-4888-02", "charge": 25}])
+    assert run_line(ln.ndc_only_on_drug_codes, saline, saline.lines[0]) == []
+
+
+def test_supply_code_as_a_service_without_ndc_is_a_warning():
+    saline = claim_for(protocol=None, services=[{"code": "J7050", "units": 1, "charge": 25}])
+    line = saline.lines[0]
+    assert run_line(ln.drug_has_ndc, saline, line) == [
+        ("warning", "sessions[0].services[0]", "J7050 has no NDC: payers that require one on drug and supply codes "
+                                               "deny the line (give ndc on the service, with ndc_quantity and ndc_unit)")]
+    assert run_line(ln.drug_has_ndc_quantity, saline, line) == []
+    given = claim_for(protocol=None, services=[{"code": "J7050", "charge": 25, "ndc": "0409-4888-02"}])
+    assert run_line(ln.drug_has_ndc, given, given.lines[0]) == []
+    assert run_line(ln.drug_has_ndc_quantity, given, given.lines[0]) == []
+
+
+def test_waste_billed():
+    loaded = loaded_clinic(extra_fees=(("J7050", 25.0),),
+                           extra_meds=(("drug-in-bag", (("hcpcs", "J7050"), ("name", "Test drug"), ("single_dose", True),
+                                                        ("ndc", "0409-4888-02"))),))
+    claim = claim_for(loaded=loaded, protocol=None, medications=[{"drug": "drug-in-bag", "volume_ml": 200, "wasted_mg": 5}])
+    line = next(line for line in claim.lines if line.code == "J7050")
+    assert line.modifiers == () and line.unbilled_waste_mg == Decimal(5)
+    ctx = ScrubContext(claim, loaded.book, file="p.yaml")
+    assert [(p.severity, p.path, p.message) for p in ln.waste_billed(ctx, line)] == [
+        ("error", "sessions[0].medications[0].wasted_mg",
+         "J7050 (drug-in-bag): 5 mg discarded cannot be turned into JW units (set mg_per_ml on the medication); "
+         "JZ would attest that nothing was discarded")]
+    fine = claim_for(protocol=None, medications=[{"drug": "ondansetron", "dose_mg": 3, "wasted_mg": 1}])
+    assert all(list(ln.waste_billed(ScrubContext(fine, loaded_clinic().book), line)) == [] for line in fine.lines)
+
+
+def test_dose_within_max():
+    high = claim_for(medications=[{"drug": "ketamine", "dose_mg": 700}])
+    ketamine = next(line for line in high.lines if line.code == "J3490")
+    assert run_line(ln.dose_within_max, high, ketamine) == [
+        ("warning", "sessions[0].medications[0]",
+         "J3490 (ketamine): 700 mg is above the medication's max_dose_mg of 500 mg: check the dose")]
+    at_max = claim_for(medications=[{"drug": "ketamine", "dose_mg": 500}])
+    assert run_line(ln.dose_within_max, at_max, next(line for line in at_max.lines if line.code == "J3490")) == []
+    loaded = loaded_clinic(extra_meds=(("ketamine", (("max_dose_mg", 60),)),))
+    clinic_limit = claim_for(loaded=loaded)
+    line = next(line for line in clinic_limit.lines if line.code == "J3490")
+    ctx = ScrubContext(clinic_limit, loaded.book, file="p.yaml")
+    assert [p.message for p in ln.dose_within_max(ctx, line)] == [
+        "J3490 (ketamine): 70 mg is above the medication's max_dose_mg of 60 mg: check the dose"]
+
+
+def run_line_day(rule, claim, line, claims):
+    ctx = ScrubContext(claim, loaded_clinic().book, file="p.yaml", claims=claims)
+    return [(p.severity, p.path, p.message) for p in rule(ctx, line)]

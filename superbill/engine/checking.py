@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from superbill.engine.scrub.clinic_rules import starter_placeholders
 from superbill.inputs.load import (
     LoadedClinic,
     PatientResult,
@@ -48,12 +49,14 @@ def check_files(files, clinic_option: str | None, today: dt.date | None = None,
     today = today or dt.date.today()
     loaded: LoadedClinic | None = None
     clinic_problems: list[Problem] | None = None
+    clinics_used: dict[Path, LoadedClinic] = {}  # for the once-per-clinic warnings at the end
 
     def clinic() -> LoadedClinic | None:
         nonlocal loaded, clinic_problems
         if loaded is None and clinic_problems is None:
             try:
                 loaded = load_clinic(find_clinic(clinic_option))
+                clinics_used.setdefault(loaded.path.resolve(), loaded)
             except InputRejected as exc:
                 clinic_problems = exc.problems
                 report.problems.extend(exc.problems)
@@ -71,7 +74,8 @@ def check_files(files, clinic_option: str | None, today: dt.date | None = None,
         entry["kind"] = kind
         try:
             if kind == "clinic":
-                load_clinic(Path(name), data)
+                checked = load_clinic(Path(name), data)
+                clinics_used.setdefault(checked.path.resolve(), checked)
                 entry["ok"] = True
                 continue
             loaded_clinic = clinic()
@@ -104,6 +108,8 @@ def check_files(files, clinic_option: str | None, today: dt.date | None = None,
             entry["claims"] = len(result.claims)
         except InputRejected as exc:
             report.problems.extend(exc.problems)
+    for used in clinics_used.values():
+        report.problems.extend(starter_placeholders(used.clinic, str(used.path)))
     return report
 
 

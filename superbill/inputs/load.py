@@ -256,7 +256,7 @@ def process_patient(path: str | Path, loaded: LoadedClinic, *, today: dt.date | 
               and (date_to is None or c.date_of_service <= date_to)]
     for claim in claims:
         result.problems += scrub(claim, loaded.book, file=str(path),
-                                 billing_npi=loaded.clinic.practice.npi, today=today)
+                                 billing_npi=loaded.clinic.practice.npi, today=today, claims=claims)
     result.claims = claims if result.ok else []
     return result
 

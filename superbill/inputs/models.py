@@ -185,6 +185,7 @@ class MedicationRow(Strict):
     ndc_unit: Literal["ML", "UN", "ME", "GR"] | None = None
     single_dose: bool | None = None
     fee: Money | None = None  # per billing unit; wins over `fees` (J3490 carries many drugs)
+    max_dose_mg: Milligrams | None = None  # a session dose above it is a warning (a typo'd 700 for 70)
 
 
 class ServiceInput(Strict):
@@ -194,6 +195,16 @@ class ServiceInput(Strict):
     charge: Money | None = None
     pointers: Annotated[list[Pointer], Field(min_length=1, max_length=4)] | None = None
     description: Annotated[str, TextOf(80)] | None = None
+    # A HCPCS drug or supply code billed as a service (J7050 as the carrier bag) may carry its NDC.
+    ndc: NDC | None = None
+    ndc_quantity: Annotated[Decimal, Field(gt=0, le=Decimal("99999"), decimal_places=3, allow_inf_nan=False)] | None = None
+    ndc_unit: Literal["ML", "UN", "ME", "GR"] | None = None  # default UN when ndc is given
+
+    @model_validator(mode="after")
+    def _ndc_given_with_its_quantity(self):
+        if self.ndc is None and (self.ndc_quantity is not None or self.ndc_unit is not None):
+            raise ValueError("ndc_quantity and ndc_unit describe an NDC: give ndc too")
+        return self
 
     @field_validator("modifiers")
     @classmethod
@@ -387,6 +398,12 @@ class Session(Strict):
     prior_authorization: Annotated[str, BeforeValidator(_as_text),
                                    StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9-]{1,50}$")] | None = None
     allow_sedation: bool = False  # moderate sedation on an analgesic infusion needs an explicit opt-in
+    time: ClockTime | None = None  # HH:MM the visit began: orders same-day sessions without an infusion
+
+    @field_validator("time")
+    @classmethod
+    def _visit_time(cls, value: str | None) -> str | None:
+        return None if value is None else _clock(value)
 
     @field_validator("diagnoses")
     @classmethod

@@ -56,6 +56,7 @@ class Medication:
     single_dose: bool
     fee: Decimal | None
     unclassified: bool
+    max_dose_mg: Decimal | None = None  # a dose above it is a plausibility warning
 
 
 ADMINISTRATION_KINDS = {
@@ -148,6 +149,7 @@ def complete_medication(key: str, row: dict, drugs: dict[str, DrugCode]) -> Medi
         single_dose=bool(row.get("single_dose", False)),
         fee=_dec(row.get("fee")),
         unclassified=unclassified,
+        max_dose_mg=_dec(row.get("max_dose_mg")),
     )
 
 

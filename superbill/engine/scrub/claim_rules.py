@@ -28,7 +28,7 @@ def rendering_provider_valid(ctx: ScrubContext) -> Iterator[Problem]:
     provider = ctx.claim.provider
     if provider is None:
         yield ctx.error(f"{ctx.where}.provider", "no rendering provider")
-    elif not npi.is_valid(provider.npi):
+    elif not npi.is_valid(getattr(provider, "npi", "")):
         yield ctx.error(f"{ctx.where}.provider", "rendering provider NPI fails the NPI check")
 
 

@@ -52,19 +52,21 @@ class ScrubContext:
         return any(line.kind in ADMINISTRATION_KINDS for line in self.claim.lines)
 
     @cached_property
+    def same_date(self) -> tuple[Claim, ...]:
+        """The claims of this patient and date of service, in claim order, this one included."""
+        claim = self.claim
+        others = [c for c in self.claims if c.patient_id == claim.patient_id and c.date_of_service == claim.date_of_service]
+        return tuple(others) if any(c is claim for c in others) else (claim, *others)
+
+    @cached_property
     def same_day(self) -> tuple[Claim, ...]:
         """The claims of this patient, rendering provider and date of service, this one included."""
-        others = tuple(c for c in self.claims if c is not self.claim and same_day(c, self.claim))
-        return (self.claim,) + others
+        return tuple(c for c in self.same_date if c is self.claim or _npi(c) == _npi(self.claim))
 
     @cached_property
     def day_has_administration(self) -> bool:
+        """A drug administration code on any claim of the patient's day with this provider."""
         return any(line.kind in ADMINISTRATION_KINDS for c in self.same_day for line in c.lines)
-
-
-def same_day(a: Claim, b: Claim) -> bool:
-    return (a.patient_id == b.patient_id and a.date_of_service == b.date_of_service
-            and _npi(a) == _npi(b))
 
 
 def _npi(claim: Claim) -> str | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from superbill.engine.claims import ClaimLine
+from superbill.engine.lines import number_text
 from superbill.engine.scrub.context import ScrubContext, label
 from superbill.ids import hcpcs, modifier
 from superbill.problems import Problem
@@ -59,22 +60,48 @@ def charge_known_and_not_negative(ctx: ScrubContext, line: ClaimLine) -> Iterato
 
 
 def drug_has_ndc(ctx: ScrubContext, line: ClaimLine) -> Iterator[Problem]:
-    if line.kind == "drug" and not line.ndc:
-        yield ctx.error(line.source, f"{line.code} ({line.drug}) needs an NDC: set ndc on the medication in clinic.yaml or on the session")
+    if line.kind != "drug" or line.ndc:
+        return
+    if line.drug:
+        yield ctx.error(line.source, f"{line.what} needs an NDC: set ndc on the medication in clinic.yaml or on the session")
+    else:  # a drug or supply code given as a service: payers differ on requiring its NDC
+        yield ctx.warning(line.source, f"{line.code} has no NDC: payers that require one on drug and supply codes "
+                                       "deny the line (give ndc on the service, with ndc_quantity and ndc_unit)")
 
 
 def drug_has_ndc_quantity(ctx: ScrubContext, line: ClaimLine) -> Iterator[Problem]:
-    if line.kind != "drug":
+    if line.kind != "drug" or (not line.drug and not line.ndc):
         return
     if line.ndc_quantity is None:
-        yield ctx.error(line.source, f"{line.code} ({line.drug}): cannot compute the NDC quantity (set mg_per_ml, or mg_per_unit for UN)")
+        yield ctx.error(line.source, f"{line.what}: cannot compute the NDC quantity (set mg_per_ml, or mg_per_unit for UN)")
     elif line.ndc_quantity <= 0:
-        yield ctx.error(line.source, f"{line.code} ({line.drug}): NDC quantity must be more than 0")
+        yield ctx.error(line.source, f"{line.what}: NDC quantity must be more than 0")
+
+
+def ndc_only_on_drug_codes(ctx: ScrubContext, line: ClaimLine) -> Iterator[Problem]:
+    if line.ndc and line.kind != "drug":
+        yield ctx.error(line.source, f"{line.code}: an NDC belongs on a HCPCS drug or supply code, not on this line")
 
 
 def jw_jz_single_dose_only(ctx: ScrubContext, line: ClaimLine) -> Iterator[Problem]:
     if line.kind == "drug" and ("JW" in line.modifiers or "JZ" in line.modifiers) and line.single_dose is False:
-        yield ctx.error(line.source, f"{line.code} ({line.drug}): JW/JZ are for single-dose containers only; this drug is multi-dose")
+        yield ctx.error(line.source, f"{line.what}: JW/JZ are for single-dose containers only; this drug is multi-dose")
+
+
+def waste_billed(ctx: ScrubContext, line: ClaimLine) -> Iterator[Problem]:
+    """Discarded drug that could not become JW units: JZ would falsely attest nothing was discarded."""
+    if line.unbilled_waste_mg is not None:
+        yield ctx.error(line.source + ".wasted_mg",
+                        f"{line.what}: {number_text(line.unbilled_waste_mg)} mg discarded cannot be turned into JW units "
+                        "(set mg_per_ml on the medication); JZ would attest that nothing was discarded")
+
+
+def dose_within_max(ctx: ScrubContext, line: ClaimLine) -> Iterator[Problem]:
+    medication = ctx.book.medications.get(line.drug) if line.drug else None
+    limit = medication.max_dose_mg if medication else None
+    if limit is not None and line.dose_mg is not None and line.dose_mg > limit:
+        yield ctx.warning(line.source, f"{line.what}: {number_text(line.dose_mg)} mg is above the medication's "
+                                       f"max_dose_mg of {number_text(limit)} mg: check the dose")
 
 
 def addon_with_primary(ctx: ScrubContext, line: ClaimLine) -> Iterator[Problem]:
@@ -101,7 +128,10 @@ LINE_RULES = (
     charge_known_and_not_negative,
     drug_has_ndc,
     drug_has_ndc_quantity,
+    ndc_only_on_drug_codes,
     jw_jz_single_dose_only,
+    waste_billed,
+    dose_within_max,
     addon_with_primary,
     no_separate_iv_start,
 )

@@ -1,0 +1,241 @@
+"""A hand-computed set: claims worked out on paper first, then checked through the real pipeline.
+
+Every expected line below was computed by hand from the rules (SPEC "Billing rules", domain.md §4.2,
+§4.6, §8, §12.3) with this file's own clinic, and is written literally: code, modifiers, units,
+charge, NDC (11 digits), NDC quantity and unit, and the claim total. Nothing is derived from the
+engine's own helpers.
+
+The clinic's fees (per billing unit): 99213 130.00, 99214 189.00, 96365 450.00, 96366 200.00,
+96374 150.00, J3490 120.00, J2405 4.00, J7050 25.00. Its medications:
+
+* ketamine: J3490, NDC 0409-2051-05 (4-4-2 -> 00409205105), 100 mg/mL, multi-dose
+* ketamine-sagent: the same, its NDC given per session: 25021-684-05 (5-3-2 -> 25021068405)
+* ketamine-eugia: J3490, NDC 55150-438-10 (5-3-2 -> 55150043810), 10 mg/mL, multi-dose
+* ketamine-repack: J3490, NDC 71872-7296-1 (5-4-1 -> 71872729601), 100 mg/mL, multi-dose
+* ketamine-sdv: J3490, NDC 65219-186-05 (5-3-2 -> 65219018605), 100 mg/mL, single-dose
+* ondansetron: J2405 (1 mg units), NDC 0409-0009-25 (4-4-2 -> 00409000925), 2 mg/mL, single-dose
+* saline-sdv: J7050 (250 mL units), NDC 0338-0049-02 (4-4-2 -> 00338004902), 9 mg/mL, single-dose
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import example_patient, write_yaml
+
+from superbill.inputs.load import load_clinic, process_patient
+
+NOW = __import__("datetime").date(2026, 11, 30)
+
+CLINIC = {
+    "practice": {"name": "Hand Computed Clinic", "npi": "1558598797", "tax_id": "98-7654321", "taxonomy": "207LP2900X",
+                 "address": {"street": "5 Oak St", "city": "Springfield", "state": "IL", "zip": "62701"},
+                 "phone": "2175550199"},
+    "providers": [{"id": "dr-lee", "first_name": "Avery", "last_name": "Lee", "credentials": "MD",
+                   "npi": "1003000126", "taxonomy": "207LP2900X"}],
+    "fees": {"99213": 130.00, "99214": 189.00, "96365": 450.00, "96366": 200.00, "96374": 150.00,
+             "J3490": 120.00, "J2405": 4.00, "J7050": 25.00},
+    "medications": {
+        "ketamine": {"hcpcs": "J3490", "name": "Ketamine HCl", "ndc": "0409-2051-05", "mg_per_ml": 100, "single_dose": False},
+        "ketamine-sagent": {"hcpcs": "J3490", "name": "Ketamine HCl", "mg_per_ml": 100, "single_dose": False},
+        "ketamine-eugia": {"hcpcs": "J3490", "name": "Ketamine HCl", "ndc": "55150-438-10", "mg_per_ml": 10, "single_dose": False},
+        "ketamine-repack": {"hcpcs": "J3490", "name": "Ketamine HCl", "ndc": "71872-7296-1", "mg_per_ml": 100, "single_dose": False},
+        "ketamine-sdv": {"hcpcs": "J3490", "name": "Ketamine HCl", "ndc": "65219-186-05", "mg_per_ml": 100, "single_dose": True},
+        "ondansetron": {"hcpcs": "J2405", "name": "Ondansetron HCl", "ndc": "0409-0009-25", "mg_per_ml": 2, "single_dose": True},
+        "saline-sdv": {"hcpcs": "J7050", "name": "Sodium chloride 0.9% 250 mL", "ndc": "0338-0049-02", "mg_per_ml": 9,
+                       "ndc_unit": "ML", "single_dose": True},
+    },
+    "protocols": {"ketamine-infusion": {"services": [{"code": "99214"}],
+                                        "medications": [{"drug": "ondansetron", "dose_mg": 4}]}},
+}
+
+
+def visit(date, *, start=None, end=None, meds=(), services=(), **extra):
+    data = {"date": date, "provider": "dr-lee", "diagnoses": ["G90.511", "F33.1"],
+            "medications": list(meds), "services": list(services), **extra}
+    if start:
+        data["infusion"] = {"start": start, "end": end}
+    return data
+
+
+def ketamine(mg, drug="ketamine", **extra):
+    return {"drug": drug, "dose_mg": mg, **extra}
+
+
+# ---- the sessions, in file order (index = sessions[i]); the dates keep independent cases apart
+SESSIONS = [
+    # 0-7: the infusion boundaries, and NDCs in every 10-digit layout
+    visit("2026-10-01", start="09:00", end="09:15", meds=[ketamine(50)]),                     # 15 min: a push
+    visit("2026-10-02", start="09:00", end="09:16", meds=[ketamine(50)]),                     # 16 min
+    visit("2026-10-05", start="09:00", end="10:30", meds=[ketamine(100)]),                    # 90 min
+    visit("2026-10-06", start="09:00", end="10:31", meds=[ketamine(150)]),                    # 91 min
+    visit("2026-10-07", start="09:00", end="11:30",
+          meds=[ketamine(250, "ketamine-sagent", ndc="25021-684-05")]),                       # 150 min
+    visit("2026-10-08", start="09:00", end="11:31", meds=[ketamine(200, "ketamine-repack")]),  # 151 min
+    visit("2026-10-09", start="09:00", end="12:30", meds=[ketamine(35, "ketamine-eugia")]),    # 210 min
+    visit("2026-10-12", start="09:00", end="12:31", meds=[ketamine(300, "ketamine-sdv")]),     # 211 min
+    # 8: the protocol: E/M-25, ondansetron 4 mg single-dose with nothing discarded (JZ)
+    visit("2026-10-13", start="09:00", end="10:00", meds=[ketamine(70)], protocol="ketamine-infusion"),
+    # 9-14: waste on single-dose containers (multi-dose vials never bill waste: refused on input)
+    visit("2026-10-14", start="09:00", end="09:40", meds=[ketamine(80), {"drug": "ondansetron", "dose_mg": 3, "wasted_mg": 1}]),
+    visit("2026-10-15", start="09:00", end="09:10", meds=[{"drug": "ondansetron", "dose_mg": 0.5, "wasted_mg": 0.4}]),
+    visit("2026-10-16", start="09:00", end="09:50", meds=[ketamine(70, "ketamine-sdv", wasted_mg=30)]),
+    visit("2026-10-19", start="09:00", end="09:40", meds=[ketamine(80, "ketamine-sdv", wasted_mg=20, charge=160)]),
+    visit("2026-10-26", start="09:00", end="09:05", meds=[{"drug": "ondansetron", "dose_mg": 6, "wasted_mg": 2, "charge": 30}]),
+    visit("2026-10-27", start="09:00", end="09:10", meds=[{"drug": "ondansetron", "dose_mg": 2.5, "wasted_mg": 1.5}]),
+    # 15: a volume-dosed, per-volume single-dose container with waste: 250 mL given, 2250 mg = 250 mL discarded
+    visit("2026-10-28", start="09:00", end="10:00",
+          meds=[ketamine(100), {"drug": "saline-sdv", "volume_ml": 250, "wasted_mg": 2250}]),
+    # 16-18: supply codes as services
+    visit("2026-10-29", start="09:00", end="10:00", meds=[ketamine(60)],
+          services=[{"code": "J7050", "units": 1, "ndc": "0338-0049-02", "ndc_quantity": 250, "ndc_unit": "ML"}]),
+    visit("2026-10-30", start="09:00", end="09:30", meds=[ketamine(60)], services=[{"code": "J7050", "units": 1}]),
+    visit("2026-11-02", start="09:00", end="09:30", meds=[ketamine(60)], services=[{"code": "J7050", "ndc": "0338-0049-02"}]),
+    # 19: telehealth E/M alone is fine
+    visit("2026-11-03", services=[{"code": "99213"}], place_of_service="10"),
+    # 20-21: same day, morning infusion, afternoon visit (25 across claims); file order reversed on purpose
+    visit("2026-11-04", services=[{"code": "99214"}], time="15:00"),
+    visit("2026-11-04", start="09:00", end="10:00", meds=[ketamine(100)]),
+    # 22-23: same day, morning visit (time 08:30), afternoon infusion: the visit is claim 1
+    visit("2026-11-05", start="14:00", end="15:00", meds=[ketamine(100)]),
+    visit("2026-11-05", services=[{"code": "99213"}], time="08:30"),
+    # 24-25: same day, two initial administration codes on two claims without XE/59
+    visit("2026-11-06", start="08:00", end="09:00", meds=[ketamine(100)]),
+    visit("2026-11-06", start="14:00", end="14:10", meds=[{"drug": "ondansetron", "dose_mg": 4}]),
+    # 26: an end time typo: 14 h 40 min
+    visit("2026-11-09", start="09:05", end="23:45", meds=[ketamine(100)]),
+    # 27: ketamine above the shipped max_dose_mg (500)
+    visit("2026-11-10", start="09:00", end="10:00", meds=[ketamine(700)]),
+]
+
+N = None
+# claim id -> (lines as (code, modifiers, units, charge, ndc, ndc quantity, ndc unit), total)
+EXPECTED = {
+    "H1-20261001": ([("96374", "", 1, "150.00", N, N, N), ("J3490", "", 1, "120.00", "00409205105", "0.5", "ML")], "270.00"),
+    "H1-20261002": ([("96365", "", 1, "450.00", N, N, N), ("J3490", "", 1, "120.00", "00409205105", "0.5", "ML")], "570.00"),
+    "H1-20261005": ([("96365", "", 1, "450.00", N, N, N), ("J3490", "", 1, "120.00", "00409205105", "1", "ML")], "570.00"),
+    "H1-20261006": ([("96365", "", 1, "450.00", N, N, N), ("96366", "", 1, "200.00", N, N, N),
+                     ("J3490", "", 1, "120.00", "00409205105", "1.5", "ML")], "770.00"),
+    "H1-20261007": ([("96365", "", 1, "450.00", N, N, N), ("96366", "", 1, "200.00", N, N, N),
+                     ("J3490", "", 1, "120.00", "25021068405", "2.5", "ML")], "770.00"),
+    "H1-20261008": ([("96365", "", 1, "450.00", N, N, N), ("96366", "", 2, "400.00", N, N, N),
+                     ("J3490", "", 1, "120.00", "71872729601", "2", "ML")], "970.00"),
+    "H1-20261009": ([("96365", "", 1, "450.00", N, N, N), ("96366", "", 2, "400.00", N, N, N),
+                     ("J3490", "", 1, "120.00", "55150043810", "3.5", "ML")], "970.00"),
+    "H1-20261012": ([("96365", "", 1, "450.00", N, N, N), ("96366", "", 3, "600.00", N, N, N),
+                     ("J3490", "JZ", 1, "120.00", "65219018605", "3", "ML")], "1170.00"),
+    "H1-20261013": ([("99214", "25", 1, "189.00", N, N, N), ("96365", "", 1, "450.00", N, N, N),
+                     ("J3490", "", 1, "120.00", "00409205105", "0.7", "ML"),
+                     ("J2405", "JZ", 4, "16.00", "00409000925", "2", "ML")], "775.00"),
+    # 3 mg given = 3 units, 1 mg discarded = 1 JW unit (0.5 mL)
+    "H1-20261014": ([("96365", "", 1, "450.00", N, N, N), ("J3490", "", 1, "120.00", "00409205105", "0.8", "ML"),
+                     ("J2405", "", 3, "12.00", "00409000925", "1.5", "ML"),
+                     ("J2405", "JW", 1, "4.00", "00409000925", "0.5", "ML")], "586.00"),
+    # 0.5 + 0.4 mg is inside the one 1 mg unit: nothing billable discarded, JZ
+    "H1-20261015": ([("96374", "", 1, "150.00", N, N, N), ("J2405", "JZ", 1, "4.00", "00409000925", "0.25", "ML")], "154.00"),
+    # unclassified single-dose with waste: the JW line is 1 unit priced for 30 of the 70 mg: 120 x 30/70 = 51.43
+    "H1-20261016": ([("96365", "", 1, "450.00", N, N, N), ("J3490", "", 1, "120.00", "65219018605", "0.7", "ML"),
+                     ("J3490", "JW", 1, "51.43", "65219018605", "0.3", "ML")], "621.43"),
+    # the medication's own charge prices the waste: 160 x 20/80 = 40.00
+    "H1-20261019": ([("96365", "", 1, "450.00", N, N, N), ("J3490", "", 1, "160.00", "65219018605", "0.8", "ML"),
+                     ("J3490", "JW", 1, "40.00", "65219018605", "0.2", "ML")], "650.00"),
+    # 30.00 for 6 units = 5.00 a unit; 2 mg discarded = 2 JW units = 10.00
+    "H1-20261026": ([("96374", "", 1, "150.00", N, N, N), ("J2405", "", 6, "30.00", "00409000925", "3", "ML"),
+                     ("J2405", "JW", 2, "10.00", "00409000925", "1", "ML")], "190.00"),
+    # a 4 mg vial: 2.5 mg given rounds up to 3 units, 1.5 mg discarded rounds down: floor(4.0 - 3) = 1 JW unit
+    "H1-20261027": ([("96374", "", 1, "150.00", N, N, N), ("J2405", "", 3, "12.00", "00409000925", "1.25", "ML"),
+                     ("J2405", "JW", 1, "4.00", "00409000925", "0.75", "ML")], "166.00"),
+    "H1-20261028": ([("96365", "", 1, "450.00", N, N, N), ("J3490", "", 1, "120.00", "00409205105", "1", "ML"),
+                     ("J7050", "", 1, "25.00", "00338004902", "250", "ML"),
+                     ("J7050", "JW", 1, "25.00", "00338004902", "250", "ML")], "620.00"),
+    "H1-20261029": ([("J7050", "", 1, "25.00", "00338004902", "250", "ML"), ("96365", "", 1, "450.00", N, N, N),
+                     ("J3490", "", 1, "120.00", "00409205105", "0.6", "ML")], "595.00"),
+    "H1-20261030": ([("J7050", "", 1, "25.00", N, N, N), ("96365", "", 1, "450.00", N, N, N),
+                     ("J3490", "", 1, "120.00", "00409205105", "0.6", "ML")], "595.00"),
+    # ndc alone: 1 unit, NDC quantity 1 UN
+    "H1-20261102": ([("J7050", "", 1, "25.00", "00338004902", "1", "UN"), ("96365", "", 1, "450.00", N, N, N),
+                     ("J3490", "", 1, "120.00", "00409205105", "0.6", "ML")], "595.00"),
+    "H1-20261103": ([("99213", "", 1, "130.00", N, N, N)], "130.00"),
+    "H1-20261104": ([("96365", "", 1, "450.00", N, N, N), ("J3490", "", 1, "120.00", "00409205105", "1", "ML")], "570.00"),
+    "H1-20261104-2": ([("99214", "25", 1, "189.00", N, N, N)], "189.00"),
+    "H1-20261105": ([("99213", "25", 1, "130.00", N, N, N)], "130.00"),
+    "H1-20261105-2": ([("96365", "", 1, "450.00", N, N, N), ("J3490", "", 1, "120.00", "00409205105", "1", "ML")], "570.00"),
+    "H1-20261106": ([("96365", "", 1, "450.00", N, N, N), ("J3490", "", 1, "120.00", "00409205105", "1", "ML")], "570.00"),
+    "H1-20261106-2": ([("96374", "", 1, "150.00", N, N, N), ("J2405", "JZ", 4, "16.00", "00409000925", "2", "ML")], "166.00"),
+    # 880 min: 96366 x ((880 - 91) // 60 + 1) = x14 = 2800.00
+    "H1-20261109": ([("96365", "", 1, "450.00", N, N, N), ("96366", "", 14, "2800.00", N, N, N),
+                     ("J3490", "", 1, "120.00", "00409205105", "1", "ML")], "3370.00"),
+    "H1-20261110": ([("96365", "", 1, "450.00", N, N, N), ("J3490", "", 1, "120.00", "00409205105", "7", "ML")], "570.00"),
+}
+
+EXPECTED_WARNINGS = [
+    ("sessions[17].services[0]", "J7050 has no NDC: payers that require one on drug and supply codes deny the line "
+                                 "(give ndc on the service, with ndc_quantity and ndc_unit)"),
+    ("sessions[25].infusion", "96374 is a second initial administration code for the patient on 2026-11-06 "
+                              "(96365 on claim H1-20261106): a separate encounter's initial code needs modifier XE or 59"),
+    ("sessions[26].infusion", "the infusion runs 14 h 40 min, over six hours: check its start and end times"),
+    ("sessions[27].medications[0]", "J3490 (ketamine): 700 mg is above the medication's max_dose_mg of 500 mg: check the dose"),
+]
+
+
+@pytest.fixture(scope="module")
+def clinic(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("hand")
+    return load_clinic(write_yaml(folder / "clinic.yaml", CLINIC))
+
+
+def patient_file(folder: Path, name: str, sessions) -> Path:
+    data = example_patient()
+    data["patient"]["id"] = "H1"
+    data["sessions"] = sessions
+    return write_yaml(folder / f"{name}.yaml", data)
+
+
+def as_rows(claim):
+    return [(line.code, "-".join(line.modifiers), line.units, line.as_json()["charge"], line.ndc,
+             line.as_json()["ndc_quantity"], line.ndc_unit) for line in claim.lines]
+
+
+def test_hand_computed_claims(clinic, tmp_path):
+    result = process_patient(patient_file(tmp_path, "hand", SESSIONS), clinic, today=NOW)
+    assert [(p.severity, p.path, p.message) for p in result.problems] == [
+        ("warning", path, message) for path, message in EXPECTED_WARNINGS]
+    assert len(result.claims) == len(SESSIONS) == len(EXPECTED) >= 20
+    got = {claim.claim_id: (as_rows(claim), claim.as_json()["total_charge"]) for claim in result.claims}
+    for claim_id, expected in EXPECTED.items():
+        assert got[claim_id] == expected, claim_id
+    assert list(got) == sorted(EXPECTED)  # ordered by date, then same-day order
+
+
+def test_hand_computed_descriptions(clinic, tmp_path):
+    claims = {c.claim_id: c for c in process_patient(patient_file(tmp_path, "hand", SESSIONS), clinic, today=NOW).claims}
+    waste = [line.description for line in claims["H1-20261016"].lines if line.code == "J3490"]
+    assert waste == ["Ketamine HCl 100 mg/mL 70 mg IV", "Ketamine HCl 100 mg/mL 30 mg discarded"]
+    assert [line.description for line in claims["H1-20261027"].lines[1:]] == [
+        "Ondansetron HCl 2 mg/mL 2.5 mg IV", "Ondansetron HCl 2 mg/mL 1.5 mg discarded"]
+
+
+@pytest.mark.parametrize("pos, session, message", [
+    ("02", visit("2026-11-11", start="09:00", end="09:10", meds=[{"drug": "ondansetron", "dose_mg": 4}]),
+     "drug administration and drug lines (96374, J2405) cannot be billed with telehealth place of service 02"),
+    ("10", visit("2026-11-11", start="09:00", end="10:00", meds=[ketamine(100)]),
+     "an infusion cannot be billed with telehealth place of service 10"),
+    ("10", visit("2026-11-11", services=[{"code": "99213"}, {"code": "J7050", "ndc": "0338-0049-02"}]),
+     "drug administration and drug lines (J7050) cannot be billed with telehealth place of service 10"),
+])
+def test_hand_computed_telehealth_refusals(clinic, tmp_path, pos, session, message):
+    result = process_patient(patient_file(tmp_path, "tele", [{**session, "place_of_service": pos}]), clinic, today=NOW)
+    assert result.claims == []
+    assert [(p.severity, p.path, p.message) for p in result.problems] == [
+        ("error", "sessions[0].place_of_service", message)]
+
+
+def test_hand_computed_fifth_modifier_refused(clinic, tmp_path):
+    session = visit("2026-11-12", start="09:00", end="10:00", meds=[ketamine(100)],
+                    services=[{"code": "99214", "modifiers": ["GT", "95", "GA", "KX"]}])
+    result = process_patient(patient_file(tmp_path, "mods", [session]), clinic, today=NOW)
+    assert result.claims == []
+    assert [(p.severity, p.path, p.message) for p in result.problems] == [
+        ("error", "sessions[0].services[0]", "99214-GT-95-GA-KX: needs modifier 25 (drug administration that day) "
+                                             "but already has 4 modifiers, the most a line carries: remove one")]
