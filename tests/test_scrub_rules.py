@@ -363,3 +363,25 @@ def test_dose_within_max():
 def run_line_day(rule, claim, line, claims):
     ctx = ScrubContext(claim, loaded_clinic().book, file="p.yaml", claims=claims)
     return [(p.severity, p.path, p.message) for p in rule(ctx, line)]
+
+
+def test_starter_placeholders_named_once_and_only_for_the_starter_values():
+    from helpers import example_clinic
+
+    from superbill.engine.scrub import clinic_rules
+    from superbill.inputs.models import Clinic
+
+    starter = example_clinic()
+    assert (starter["practice"]["npi"], starter["practice"]["tax_id"].replace("-", ""), starter["providers"][0]["npi"]) == (
+        clinic_rules.STARTER_PRACTICE_NPI, clinic_rules.STARTER_TAX_ID, *clinic_rules.STARTER_PROVIDER_NPIS)
+    [problem] = clinic_rules.starter_placeholders(Clinic.model_validate(starter), "clinic.yaml")
+    assert (problem.file, problem.path, problem.severity, problem.message) == (
+        "clinic.yaml", "practice", "warning",
+        "the starter clinic's placeholder identifiers are still in use (practice.npi 1234567893, practice.tax_id 12-3456789, "
+        "providers[0].npi 1003000126): put the practice's own before sending claims")
+    starter["practice"]["npi"] = "1558598797"
+    starter["practice"]["tax_id"] = "98-7654321"
+    [problem] = clinic_rules.starter_placeholders(Clinic.model_validate(starter), "clinic.yaml")
+    assert "(providers[0].npi 1003000126)" in problem.message
+    starter["providers"][0]["npi"] = "1987654328"
+    assert clinic_rules.starter_placeholders(Clinic.model_validate(starter), "clinic.yaml") == []
