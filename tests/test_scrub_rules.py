@@ -385,3 +385,16 @@ def test_starter_placeholders_named_once_and_only_for_the_starter_values():
     assert "(providers[0].npi 1003000126)" in problem.message
     starter["providers"][0]["npi"] = "1987654328"
     assert clinic_rules.starter_placeholders(Clinic.model_validate(starter), "clinic.yaml") == []
+
+
+def test_no_message_prints_none():
+    odd = [
+        claim_for(protocol=None, services=[{"code": "J7050", "units": 1}]),  # no fee, no NDC
+        claim_for(protocol=None, services=[{"code": "J9999"}, {"code": "J7050", "ndc": "0338-0049-02"}]),
+        claim_for(place_of_service="10", protocol=None, infusion=None, services=[{"code": "J7050"}]),
+        claim_for(medications=[{"drug": "ketorolac", "dose_mg": 30}]),  # no NDC, no strength
+    ]
+    for claim in odd:
+        ctx = ScrubContext(claim, loaded_clinic().book, file="p.yaml")
+        messages = [p.message for rule in scrubber.RULES for p in rule(ctx)]
+        assert messages and all("None" not in message for message in messages), messages
