@@ -239,3 +239,34 @@ def test_hand_computed_fifth_modifier_refused(clinic, tmp_path):
     assert [(p.severity, p.path, p.message) for p in result.problems] == [
         ("error", "sessions[0].services[0]", "99214-GT-95-GA-KX: needs modifier 25 (drug administration that day) "
                                              "but already has 4 modifiers, the most a line carries: remove one")]
+
+
+def test_837p_of_a_supply_service_and_an_unclassified_jw_line(tmp_path):
+    import datetime as dt
+
+    from exportkit import clinic as starter_clinic
+    from exportkit import items_of, load, patient, session, write_patient
+    from x12check import assert_valid_x12
+
+    from superbill.exports.x12 import Envelope, build_837p
+
+    starter_clinic(tmp_path, fees={"J7050": 25.0}, medications={"ketamine": {"single_dose": True}})
+    doc = patient(sessions=[session(paid=None, medications=[{"drug": "ketamine", "dose_mg": 70, "wasted_mg": 30}],
+                                    services=[{"code": "J7050", "ndc": "0338-0049-02"}, {"code": "93000", "pointers": [1]}])])
+    loaded = load(tmp_path)
+    text = build_837p(loaded, items_of(loaded, write_patient(tmp_path, "p.yaml", doc)),
+                      Envelope(5, dt.datetime(2026, 12, 1, 9, 30), "T"))
+    assert_valid_x12(text)
+    wanted = ("CLM", "SV1", "LIN", "CTP")
+    assert [s for s in text.replace("\n", "").split("~") if s.startswith(wanted)] == [
+        # 189 + 25 + 60 + 450 + 200 + 120 + 51.43 (120 x 30/70) + 16 = 1111.43
+        "CLM*P0001-20261102*1111.43***11:B:1*Y*C*N*Y",
+        "SV1*HC:99214:25*189.00*UN*1***1:2",
+        "SV1*HC:J7050*25.00*UN*1***1:2", "LIN**N4*00338004902", "CTP****1*UN",
+        "SV1*HC:93000*60.00*UN*1***1",
+        "SV1*HC:96365*450.00*UN*1***1:2",
+        "SV1*HC:96366*200.00*UN*1***1:2",
+        "SV1*HC:J3490:::::KETAMINE HCL 100 MG/ML 70 MG IV*120.00*UN*1***1:2", "LIN**N4*00409205105", "CTP****0.7*ML",
+        "SV1*HC:J3490:JW::::KETAMINE HCL 100 MG/ML 30 MG DISCARDED*51.43*UN*1***1:2", "LIN**N4*00409205105", "CTP****0.3*ML",
+        "SV1*HC:J2405:JZ*16.00*UN*4***1:2", "LIN**N4*00409000925", "CTP****2*ML",
+    ]
