@@ -1,12 +1,14 @@
 """CMS-1500 (02/12) PDF: items read back from the rendered form at their place on the form's grid.
 
-The form is laid out on its 10-characters-per-inch, 6-lines-per-inch grid (column c from 0.32in,
-line l from 0.09in, as in templates/cms1500.css); `cell(page, line, col, width)` reads the black
-data characters printed in that box, so every check says where on the form a value landed.
+The grid is the form's own (not superbill's table read back): 10 characters per inch and 6 lines
+per inch; the top thick rule, where line 7 starts, 1.33 in below the top edge of the page; column 1
+at 0.30 in (OpenEMR's Hcfa1500.php grid, Medplum's overlay). `cell(page, line, col, width)` reads
+the black data characters printed in that box, so every check says where on the form a value landed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import stat
@@ -20,10 +22,12 @@ from helpers import edit_yaml
 
 from superbill.documents import cms1500
 from superbill.inputs.load import load_clinic, process_patient
+from superbill.inputs.models import Address
 from superbill.inputs.starter import write_starter
 
 TODAY = dt.date(2026, 11, 20)
-X0, Y0 = 0.32, 0.09  # inches: left of column 1, top of line 1
+TOP_RULE = 1.3333  # inches from the top edge: the form's top thick rule, where grid line 7 starts
+X0, Y0 = 0.30, TOP_RULE - 6 / 6  # inches: left of column 1, top of line 1 (10 cpi, 6 lpi)
 
 
 # ---------------------------------------------------------------- reading the form back
@@ -45,11 +49,11 @@ def _data_chars(page) -> list[tuple[float, float, str]]:
     return _DATA_CHARS[key]
 
 
-def cell(page, line: int, col: int, width: int = 1, shift: float = 0.0) -> str:
+def cell(page, line: int, col: int, width: int = 1, shift: float = 0.0, down: float = 0.0) -> str:
     """The data text whose characters sit in columns col..col+width-1 of grid line `line`."""
     left = (X0 + shift + (col - 1) * 0.1) * 72
     right = left + width * 0.1 * 72
-    top = (Y0 + (line - 1) / 6) * 72
+    top = (Y0 + down + (line - 1) / 6) * 72
     bottom = top + 72 / 6
     return "".join(t for x, y, t in _data_chars(page) if left <= x <= right and top <= y <= bottom).strip()
 
@@ -71,7 +75,7 @@ def service_line(page, n: int) -> dict:
     """Service line n (1-6) of item 24: shaded supplemental line s, the line itself on s + 1."""
     s = 43 + 2 * (n - 1)
     return {
-        "supplemental": cell(page, s, 1, 63),
+        "supplemental": cell(page, s, 1, 62),
         "from": date_at(page, s + 1, 1),
         "to": date_at(page, s + 1, 10),
         "pos": cell(page, s + 1, 19, 2),
@@ -80,7 +84,7 @@ def service_line(page, n: int) -> dict:
         "pointers": cell(page, s + 1, 45, 4),
         "charge": amount(page, s + 1, 54) if cell(page, s + 1, 50, 8) else None,
         "units": cell(page, s + 1, 59, 3),
-        "npi": cell(page, s + 1, 68, 12),
+        "npi": cell(page, s + 1, 68, 13),
     }
 
 
@@ -199,13 +203,15 @@ def test_six_lines_fill_one_page_and_eleven_lines_two(six_pdf, eleven_pdf):
     assert len(page_lines(first)) == 6 and len(page_lines(second)) == 5
 
 
-def test_a_batch_holds_every_claims_pages_in_order(batch_data_only):
+def test_a_batch_holds_every_claims_pages_in_order(batch_data_only, eleven_pdf):
     pages = batch_data_only[1].pages
     assert len(pages) == 1 + 2 + 1
-    assert [cell(p, 56, 22, 14) for p in pages] == [
-        "P0001-20261102", "P0001-20261105", "P0001-20261105", "P0002-20261102"]
-    footers = [p.extract_text().splitlines()[-1] for p in pages]
-    assert "form 1 of 2" in footers[1] and "form 2 of 2" in footers[2]
+    # item 26: the claim id without its hyphen (NUCC: no hyphens or spaces in the number)
+    assert [cell(p, 56, 23, 15) for p in pages] == [
+        "P000120261102", "P000120261105", "P000120261105", "P000220261102"]
+    # the facsimile's note beneath the form numbers a claim's pages (data-only pages print none)
+    footers = [p.extract_text().splitlines()[-1] for p in eleven_pdf[1].pages]
+    assert "Claim P0001-20261105 \u00b7 form 1 of 2" in footers[0] and "form 2 of 2" in footers[1]
 
 
 def test_output_is_owner_only_and_nothing_is_left_beside_it(six_pdf, out_dir):
@@ -243,6 +249,7 @@ def test_patient_insured_and_plan_items(six_pdf, claims):
     assert cell(page, 37, 42) == "0"  # 21 ICD indicator
     assert (cell(page, 38, 3, 9), cell(page, 38, 16, 9), cell(page, 38, 29, 9)) == ("G90511", "F331", "")
     assert cell(page, 40, 50, 30) == ""  # 23: no prior authorization on this session
+    assert cell(page, 38, 50, 30) == ""  # 22: an original claim has no resubmission code
 
 
 def test_twelve_letters_and_prior_authorization_on_a_subscriber_claim(batch_data_only):
@@ -258,9 +265,10 @@ def test_twelve_letters_and_prior_authorization_on_a_subscriber_claim(batch_data
     assert cell(page, 18, 50, 30) == "G-55"
     assert (date_at(page, 20, 53, 4), cell(page, 20, 68), cell(page, 20, 75)) == ("02 14 1978", "", "X")
     assert cell(page, 40, 50, 30) == "PA12345"  # 23
-    # a 57-character plan name is printed whole, in a smaller size, inside its box
+    # a 57-character plan name is cut at its box (a warning names the item), never shrunk
     name = "BLUE CROSS & BLUE SHIELD OF ILLINOIS FEDERAL EMPLOYEE PLAN"
-    assert cell(page, 24, 50, 31) == name and cell(page, 2, 41, 31) == name
+    assert cell(page, 24, 50, 31) == name[:30] and cell(page, 2, 41, 31) == name[:31]
+    assert {c["fontname"] for c in page.chars} == {"Courier"} and {round(c["size"], 2) for c in page.chars} == {12}
     assert max(c["x1"] for c in page.chars if _is_data(c)) < 8.28 * 72  # nothing beyond the form's frame
     assert amount(page, 56, 66) == Decimal("0.00")  # 29: nothing paid
 
@@ -313,14 +321,14 @@ def test_billing_items(six_pdf):
     page = six_pdf[1].pages[0]
     assert cell(page, 56, 1, 15) == "123456789"  # 25 EIN without the hyphen
     assert (cell(page, 56, 17), cell(page, 56, 19)) == ("", "X")  # the EIN box
-    assert cell(page, 56, 22, 14) == "P0001-20261102"  # 26: the claim id, as CLM01
+    assert cell(page, 56, 23, 15) == "P000120261102"  # 26: the claim id (CLM01) without the hyphen
     assert (cell(page, 56, 38), cell(page, 56, 43)) == ("", "X")  # 27 accept assignment: NO
     assert amount(page, 56, 56) == Decimal("1035.00")  # 28
     assert amount(page, 56, 66) == Decimal("650.00")  # 29
     assert cell(page, 59, 1, 21) == "AVERY LEE MD"  # 31
     assert cell(page, 60, 1, 21) == "SIGNATURE ON FILE"
     assert cell(page, 61, 14, 8) == "11 20 26"  # 31: MM DD YY, the day the form was made
-    assert [cell(page, line, 23, 26) for line in (58, 59, 60)] == [
+    assert [cell(page, line, 23, 27) for line in (58, 59, 60)] == [
         "EXAMPLE KETAMINE CLINIC LLC", "100 MAIN ST", "SPRINGFIELD IL 62701-1234"]  # 32
     assert cell(page, 61, 24, 10) == "1234567893"  # 32a
     assert (cell(page, 57, 66, 3), cell(page, 57, 70, 10)) == ("217", "5550100")  # 33 phone
@@ -337,7 +345,7 @@ def test_each_page_stands_alone_with_its_own_totals(eleven_pdf, claims):
         paid.append(amount(page, 56, 66))
         assert totals[-1] == sum(line["charge"] for line in lines)  # 28 = sum of this page's 24F
         assert paid[-1] <= totals[-1]  # a page never shows more paid than it charges
-        assert cell(page, 56, 22, 14) == claim.claim_id  # and carries the claim's identifiers
+        assert cell(page, 56, 23, 15) == claim.claim_id.replace("-", "")  # and carries the claim's identifiers
         assert cell(page, 8, 50, 30) == "XYZ123456789"
         assert cell(page, 61, 51, 11) == "1234567893"
     assert sum(totals) == claim.total_charge == Decimal("1081.50")
@@ -348,10 +356,11 @@ def test_each_page_stands_alone_with_its_own_totals(eleven_pdf, claims):
     assert second[0]["supplemental"] == "N463323016501   ML1"
 
 
-def test_the_cpt_notice_is_on_every_page(eleven_pdf, batch_data_only):
-    for pdf in (eleven_pdf[1], batch_data_only[1]):
-        for page in pdf.pages:
-            assert "CPT® is a registered trademark of the American Medical Association." in page.extract_text()
+def test_the_cpt_notice_is_on_every_facsimile_page_and_never_on_a_pre_printed_form(eleven_pdf, batch_data_only):
+    for page in eleven_pdf[1].pages:
+        assert "CPT® is a registered trademark of the American Medical Association." in page.extract_text()
+    for page in batch_data_only[1].pages:  # data-only: it would land on the form's bottom text line
+        assert "CPT" not in page.extract_text() and "Claim" not in page.extract_text()
 
 
 # ---------------------------------------------------------------- data-only mode
@@ -367,23 +376,9 @@ def test_data_only_prints_the_same_data_without_the_form(six_pdf, batch_data_onl
                   "NUCC", "facsimile"):
         assert label not in text
     assert not data_only.rects and not data_only.lines and not data_only.curves  # no boxes, no rules
-    assert all(_is_data(c) or c["top"] > 10.5 * 72 for c in data_only.chars)  # only the notes beneath
+    assert all(_is_data(c) for c in data_only.chars)  # nothing but the data: no notes beneath the form
     data = sorted((round(c["x0"], 1), round(c["top"], 1), c["text"]) for c in facsimile.chars if _is_data(c))
     assert data == sorted((round(c["x0"], 1), round(c["top"], 1), c["text"]) for c in data_only.chars if _is_data(c))
-
-
-def test_a_clinic_css_override_shifts_the_data_for_its_printer(tmp_path, claims):
-    write_starter(tmp_path)
-    edit_yaml(tmp_path / "clinic.yaml", lambda c: c.update({"templates": "./templates"}))
-    (tmp_path / "templates").mkdir()
-    (tmp_path / "templates" / "cms1500.css").write_text(
-        '{% include "default:cms1500.css" %}\n.sheet { left: 0.1in; }\n', encoding="utf-8")
-    loaded = load_clinic(tmp_path / "clinic.yaml")
-    path = cms1500.write_cms1500([claims["six"]], loaded, tmp_path / "shifted.pdf", data_only=True, today=TODAY)
-    with _open(path) as pdf:
-        page = pdf.pages[0]
-        assert cell(page, 8, 50, 30, shift=0.1) == "XYZ123456789"
-        assert cell(page, 10, 1, 28, shift=0.1) == "DOE, JANE"
 
 
 # ---------------------------------------------------------------- the pieces
@@ -416,12 +411,13 @@ def test_paid_amount_is_spread_page_by_page(paid, totals, expected):
     assert sum(shares) == Decimal(paid)
 
 
-def test_patient_text_is_escaped_in_the_html(claims, loaded):
+def test_patient_text_is_printed_as_text(claims, loaded, tmp_path):
     patient_file, claim = claims["six"]
     hostile = patient_file.model_copy(update={
-        "patient": patient_file.patient.model_copy(update={"last_name": "<img src=x>"})})
-    html = cms1500.cms1500_html([(hostile, claim)], loaded, today=TODAY)
-    assert "<IMG" not in html and "&lt;IMG SRC=X&gt;" in html
+        "patient": patient_file.patient.model_copy(update={"last_name": "<img src=x>(\\)"})})
+    path = cms1500.write_cms1500([(hostile, claim)], loaded, tmp_path / "hostile.pdf", data_only=True, today=TODAY)
+    with _open(path) as pdf:
+        assert cell(pdf.pages[0], 10, 1, 28) == "<IMG SRC=X>(\\), JANE"
 
 
 def test_no_claims_is_an_error_not_an_empty_pdf(loaded, tmp_path):

@@ -425,7 +425,7 @@ def test_generated_practices_export_a_valid_837p_and_csv_with_the_same_totals(ca
 
 # ---------------------------------------------------------------- valid input: the PDFs read back
 
-X0, Y0 = 0.32, 0.09  # CMS-1500 grid (templates/cms1500.css): inches to column 1, line 1
+X0, Y0 = 0.30, 1 / 3  # CMS-1500 grid (10 cpi, 6 lpi; line 7 at the top thick rule, 1.33 in): column 1, line 1
 
 
 def _cms_cell(page, line: int, col: int, width: int) -> str:

@@ -102,6 +102,11 @@ def _process_file(path: str) -> FileResult:
         out.problems += patient_problems(result.patient_file, result.claims, path, loaded.book)
         if not out.ok:
             return out
+    if "cms1500" in settings.formats:
+        from superbill.documents.cms1500 import claim_problems
+
+        for claim in result.claims:  # a value cut at its box on the form
+            out.problems += claim_problems(result.patient_file, claim, loaded, path, today=settings.today)
     out.claims = list(result.claims)
     out.hashes = [claim_hash(result.patient_file, claim) for claim in out.claims]
     return out

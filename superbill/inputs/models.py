@@ -263,6 +263,42 @@ class X12Settings(Strict):
     usage: Literal["T", "P"] = "T"
 
 
+_LENGTH = re.compile(r"(-?(?:\d+(?:\.\d*)?|\.\d+))\s*(in|mm|pt)")
+_POINTS_PER = {"in": 72.0, "mm": 72.0 / 25.4, "pt": 1.0}
+
+
+def _length_points(value) -> float:
+    """A printer offset such as "0.04in", "-1mm" or "2pt", in points; a bare 0 needs no unit."""
+    if isinstance(value, bool):
+        raise ValueError("give a length with its unit: in, mm or pt (e.g. 0.04in)")
+    if isinstance(value, int | float) and value == 0:
+        return 0.0
+    match = _LENGTH.fullmatch(str(value).strip().lower()) if isinstance(value, str) else None
+    if not match:
+        raise ValueError("give a length with its unit: in, mm or pt (e.g. 0.04in)")
+    points = float(match.group(1)) * _POINTS_PER[match.group(2)]
+    if abs(points) > 72.0:
+        raise ValueError("an offset of more than 1 inch is not a printer's drift: check the value and its unit")
+    return points
+
+
+Length = Annotated[float, BeforeValidator(_length_points)]
+
+
+class Cms1500Offset(Strict):
+    left: Length = 0.0  # points; positive moves the print to the right
+    top: Length = 0.0  # points; positive moves the print down
+
+
+class Cms1500Settings(Strict):
+    """`cms1500:` in clinic.yaml: the printer's drift on pre-printed forms; how multi-page claims total."""
+
+    offset: Cms1500Offset = Cms1500Offset()
+    # per-page: every page totals its own lines (item 28); continued: "CONTINUED" in item 28 of every
+    # page but the last, which carries the claim's total (some payers, e.g. HMSA and TMHP, want this)
+    multipage: Literal["per-page", "continued"] = "per-page"
+
+
 class ProcedureRow(Strict):
     label: Annotated[str, TextOf(80)]
 
@@ -277,6 +313,7 @@ class Clinic(Strict):
     protocols: dict[Key, Protocol] = {}
     x12: X12Settings | None = None
     templates: Annotated[str, TextOf(255)] | None = None
+    cms1500: Cms1500Settings = Cms1500Settings()
 
     @field_validator("providers")
     @classmethod

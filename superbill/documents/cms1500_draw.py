@@ -1,0 +1,203 @@
+"""CMS-1500 pages drawn directly with reportlab: the red form once, the data on top of it.
+
+The form (templates/cms1500-form.yaml) becomes one PDF form XObject, drawn once and placed on every
+page of the facsimile; data-only pages leave it out and print nothing but the data. Data is 12 pt
+Courier, whose characters are exactly 0.1 in wide: the form's 10 characters per inch. Courier and
+Helvetica are PDF standard fonts, so nothing is embedded or subset.
+"""
+
+from __future__ import annotations
+
+import io
+
+from reportlab.lib.colors import HexColor
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen.canvas import Canvas
+
+from superbill.documents.cms1500_layout import COLUMN, LINE, PAGE_HEIGHT, PAGE_WIDTH, Grid
+
+DATA_FONT, DATA_SIZE = "Courier", 12.0  # 0.6 em advance x 12 pt = 7.2 pt = 0.1 in
+DATA_BASELINE = 9.0  # points below a line's top: capitals from 2 pt to 9 pt, descenders to 11.5 pt
+RULE_INSET = 1.2  # a rule "before column c" sits this far left of the column's first character
+LABEL_FONT, LABEL_SCALE = "Helvetica", 82  # a narrow sans serif, as on the printed form
+LABEL_SIZES = {"": (5.2, 6.0), "small": (4.4, 5.0), "big": (6.0, 6.0)}  # font size, line height
+NOTE_GREY = HexColor("#333333")
+FORM_NAME = "cms1500form"
+
+
+def _y(top: float) -> float:
+    return PAGE_HEIGHT - top
+
+
+def _baseline(top: float, size: float, line_height: float) -> float:
+    """Where a label's baseline falls when its line box starts at `top` (half-leading, sans ascent)."""
+    return top + (line_height - 1.117 * size) / 2 + 0.905 * size
+
+
+class _Form:
+    """Draws templates/cms1500-form.yaml onto a canvas, on the grid's geometry."""
+
+    def __init__(self, canvas: Canvas, grid: Grid, spec: dict):
+        self.c, self.grid, self.spec = canvas, grid, spec
+        self.ink = HexColor(spec.get("colors", {}).get("ink", "#d23a2e"))
+        self.shade = HexColor(spec.get("colors", {}).get("shade", "#fbe4e1"))
+
+    def rx(self, column: float) -> float:
+        return self.grid.x(column) - RULE_INSET
+
+    def _path(self, commands: list[str], shift: int = 0):
+        path = self.c.beginPath()
+        g = self.grid
+        for command in commands:
+            kind, *numbers = command.split()
+            a, b, *rest = (float(n) for n in numbers)
+            if kind == "H":
+                top = g.top(a + shift)
+                path.moveTo(self.rx(b), _y(top))
+                path.lineTo(self.rx(rest[0]), _y(top))
+            elif kind == "V":
+                path.moveTo(self.rx(a), _y(g.top(b + shift)))
+                path.lineTo(self.rx(a), _y(g.top(rest[0] + shift)))
+            elif kind == "B":  # a check box around the character cell (line a, column b)
+                left, top = g.x(b) + COLUMN / 2 - 4.14, g.top(a + shift) + 1.58
+                path.rect(left, _y(top + 8.64), 8.28, 8.64)
+            elif kind == "T":  # a short divider through the middle of column a on line b
+                x, top = g.x(a) + COLUMN / 2, g.top(b + shift)
+                path.moveTo(x, _y(top + 3.6))
+                path.lineTo(x, _y(top + 11.52))
+            else:
+                raise ValueError(f"cms1500-form.yaml: unknown drawing command {command!r}")
+        return path
+
+    def _stroke(self, commands: list[str], width: float, dash=None, shift_each=None):
+        if not commands:
+            return
+        self.c.setLineWidth(width)
+        self.c.setDash(dash or [])
+        for shift in shift_each or [0]:
+            self.c.drawPath(self._path(commands, shift), stroke=1, fill=0)
+
+    def draw(self) -> None:
+        c, g, spec = self.c, self.grid, self.spec
+        step = g.service_line_step
+        lines = [n * step for n in range(6)]
+        c.setFillColor(self.shade)
+        for l1, c1, l2, c2 in spec.get("shaded", []):
+            c.rect(self.rx(c1), _y(g.top(l2)), self.rx(c2) - self.rx(c1), g.top(l2) - g.top(l1), stroke=0, fill=1)
+        c.setStrokeColor(self.ink)
+        row = spec.get("service_line", {})
+        self._stroke(spec.get("dotted", []), 0.6, [0.8, 1.2])
+        self._stroke(row.get("dotted", []), 0.6, [0.8, 1.2], lines)
+        self._stroke(spec.get("thin", []), 0.6)
+        self._stroke(row.get("thin", []), 0.6, None, lines)
+        self._stroke(spec.get("thick", []), 1.3)
+        c.setFillColor(self.ink)
+        for shift in lines:
+            for label in row.get("labels", []):
+                self.label(label, shift)
+        for label in spec.get("labels", []):
+            self.label(label)
+        for block in spec.get("blocks", []):
+            self.block(*block)
+        self.headings()
+
+    def label(self, entry: list, shift: int = 0) -> None:
+        line, column, text, style, dy, dx = (list(entry) + ["", 0.012, 0.03][len(entry) - 3:])[:6]
+        size, line_height = LABEL_SIZES[style or ""]
+        top = self.grid.top(line + shift) + dy * 72
+        self._text(self.rx(column) + dx * 72, _baseline(top, size, line_height), text, size)
+
+    def block(self, line, column, width, text, style="", dy=0.012, align="left") -> None:
+        size, line_height = LABEL_SIZES[style or ""]
+        left, room = self.rx(column) + 0.02 * 72, width * COLUMN - 0.04 * 72
+        top = self.grid.top(line) + dy * 72
+        for n, words in enumerate(self._wrap(text, size, room)):
+            run = stringWidth(words, LABEL_FONT, size) * LABEL_SCALE / 100
+            x = left + (room - run) / 2 if align == "center" else left
+            self._text(x, _baseline(top + n * line_height, size, line_height), words, size)
+
+    def _wrap(self, text: str, size: float, room: float) -> list[str]:
+        lines, current = [], ""
+        for word in text.split():
+            trial = f"{current} {word}".strip()
+            if current and stringWidth(trial, LABEL_FONT, size) * LABEL_SCALE / 100 > room:
+                lines.append(current)
+                current = word
+            else:
+                current = trial
+        return lines + ([current] if current else [])
+
+    def _text(self, x: float, baseline: float, text: str, size: float, font: str = LABEL_FONT,
+              scale: float = LABEL_SCALE, spacing: float = 0.0) -> None:
+        t = self.c.beginText(x, _y(baseline))
+        t.setFont(font, size)
+        t.setHorizScale(scale)
+        if spacing:
+            t.setCharSpace(spacing)
+        t.textOut(text)
+        self.c.drawText(t)
+
+    def headings(self) -> None:
+        c, g, spec = self.c, self.grid, self.spec
+        if "title" in spec:
+            line, column, text = spec["title"]
+            self._text(self.rx(column) + 0.02 * 72, g.top(line) + 12.0, text, 13.0, "Helvetica-Bold", 100, 0.4)
+        for line, text in spec.get("side", []):  # down the right margin, read with the page turned
+            c.saveState()
+            c.translate(8.46 * 72 - 5.0, _y(g.top(line)))
+            c.rotate(-90)
+            t = c.beginText(0, 0)
+            t.setFont(LABEL_FONT, 5.5)
+            t.setCharSpace(0.5)
+            t.textOut(text)
+            c.drawText(t)
+            c.restoreState()
+        numbers = spec.get("line_numbers", [])
+        for n, text in enumerate(numbers[1:]):
+            top = g.top(numbers[0] + n * g.service_line_step)
+            self._text(0.13 * 72, _baseline(top, 8.0, LINE), text, 8.0, "Helvetica-Bold", 100)
+        for line, column, text, dy, *weight in spec.get("bottom", []):
+            font = "Helvetica-Bold" if weight and weight[0] == "bold" else "Helvetica"
+            self._text(self.rx(column) + 0.017 * 72, _baseline(g.top(line) + dy * 72, 5.5, 6.4), text, 5.5, font, 100)
+
+
+def render_pages(pages: list[dict], grid: Grid, form: dict | None, offset: tuple[float, float]) -> bytes:
+    """One PDF of form pages. `pages`: dicts with `values` ([(item name, text)]) and `footer`
+    (left, right) or None; `form` None prints the data only; `offset` (left, top) in points."""
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), invariant=1, pageCompression=1)
+    canvas.setTitle("CMS-1500 claim forms")
+    canvas.setCreator("superbill")
+    if form is not None:
+        canvas.beginForm(FORM_NAME)
+        _Form(canvas, grid, form).draw()
+        canvas.endForm()
+    left, down = offset
+    for page in pages:
+        canvas.saveState()
+        canvas.translate(left, -down)
+        if form is not None:
+            canvas.doForm(FORM_NAME)
+        text = canvas.beginText()
+        text.setFont(DATA_FONT, DATA_SIZE)
+        text.setFillColorRGB(0, 0, 0)
+        for name, value in page["values"]:
+            box = grid.box(name)
+            text.setTextOrigin(grid.x(box.column), _y(grid.top(box.line) + DATA_BASELINE))
+            text.textOut(value)
+        canvas.drawText(text)
+        canvas.restoreState()
+        if page.get("footer"):
+            _footer(canvas, *page["footer"])
+        canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def _footer(canvas: Canvas, left: str, right: str) -> None:
+    """The facsimile's note beneath the form (never on data-only pages: it would print on the form)."""
+    canvas.setFillColor(NOTE_GREY)
+    canvas.setFont("Helvetica", 5.5)
+    baseline = _y(10.68 * 72 + 5.1)
+    canvas.drawString(0.3 * 72, baseline, left)
+    canvas.drawRightString(PAGE_WIDTH - 0.3 * 72, baseline, right)
