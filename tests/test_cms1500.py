@@ -8,7 +8,6 @@ the black data characters printed in that box, so every check says where on the 
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import os
 import stat
@@ -22,7 +21,6 @@ from helpers import edit_yaml
 
 from superbill.documents import cms1500
 from superbill.inputs.load import load_clinic, process_patient
-from superbill.inputs.models import Address
 from superbill.inputs.starter import write_starter
 
 TODAY = dt.date(2026, 11, 20)

@@ -162,7 +162,7 @@ def _claim_items(patient_file, claim, loaded, today: dt.date) -> dict:
         values.update(_insured_items(patient_file))
     if claim.assigned:
         values["item13"] = "SIGNATURE ON FILE"
-    for letter, code in zip(LETTERS, claim.diagnoses[:12]):
+    for letter, code in zip(LETTERS, claim.diagnoses[:12], strict=False):
         values[f"item21_{letter}"] = diagnosis_code(code)
     if claim.frequency_code in ("7", "8"):
         values["item22_code"] = claim.frequency_code
@@ -230,7 +230,7 @@ def _totals(chunks, claim, multipage: str) -> list[dict]:
     if multipage == "continued":
         last = {"item28": sum(totals, Decimal("0.00")), "item29": claim.amount_paid}
         return [{"item28_continued": "CONTINUED"} for _ in chunks[:-1]] + [last]
-    return [{"item28": total, "item29": paid} for total, paid in zip(totals, _allocate(claim.amount_paid, totals))]
+    return [{"item28": total, "item29": paid} for total, paid in zip(totals, _allocate(claim.amount_paid, totals), strict=True)]
 
 
 def claim_pages(patient_file, claim, loaded, *, today: dt.date | None = None) -> list[dict]:
@@ -241,7 +241,7 @@ def claim_pages(patient_file, claim, loaded, *, today: dt.date | None = None) ->
     settings = getattr(loaded.clinic, "cms1500", None)
     totals = _totals(chunks, claim, getattr(settings, "multipage", "per-page"))
     pages = []
-    for number, (chunk, page_totals) in enumerate(zip(chunks, totals), start=1):
+    for number, (chunk, page_totals) in enumerate(zip(chunks, totals, strict=True), start=1):
         values = dict(common)
         for n, line in enumerate(chunk, start=1):
             values.update(_line_items(n, line, claim))
