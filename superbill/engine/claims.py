@@ -217,16 +217,6 @@ def _order_key(indexed_session):
     return (session.date, start, json.dumps(session.model_dump(mode="json"), sort_keys=True))
 
 
-def _administration_days(patient_file, clinic, book: CodeBook) -> set[tuple[dt.date, str]]:
-    """(date, provider id) of every day with a drug administration code on any session."""
-    days = set()
-    for index, session in enumerate(patient_file.sessions):
-        lines = session_lines(session, index, clinic, book, day_has_administration=False)
-        if has_administration(lines):
-            days.add((session.date, session.provider))
-    return days
-
-
 def build_claims(patient_file, clinic, book: CodeBook) -> list[Claim]:
     """Every session of a validated patient file as a claim, ordered by date of service.
 
@@ -236,11 +226,12 @@ def build_claims(patient_file, clinic, book: CodeBook) -> list[Claim]:
     """
     claims = []
     per_day: dict[dt.date, int] = {}
-    administration_days = _administration_days(patient_file, clinic, book)
     ordered = sorted(enumerate(patient_file.sessions), key=_order_key)
+    built = {index: session_lines(session, index, clinic, book, day_has_administration=False)
+             for index, session in ordered}
+    administration_days = {(session.date, session.provider) for index, session in ordered if has_administration(built[index])}
     for index, session in ordered:
-        lines = session_lines(session, index, clinic, book,
-                              day_has_administration=(session.date, session.provider) in administration_days)
+        lines = with_modifier_25(built[index], (session.date, session.provider) in administration_days)
         nth = per_day[session.date] = per_day.get(session.date, 0) + 1
         claim_id = f"{patient_file.patient.id}-{session.date:%Y%m%d}" + (f"-{nth}" if nth > 1 else "")
         claims.append(Claim(
