@@ -64,7 +64,7 @@ def main(ctx, clinic):
 @main.command()
 @click.argument("directory", type=click.Path(file_okay=False))
 def init(directory):
-    """Write a starter clinic folder: clinic.yaml, patients/example.yaml, requests/example.yaml."""
+    """Write a starter clinic folder: clinic.yaml, patients/example.yaml, requests/example.yaml, gfe/example.yaml."""
     from superbill.inputs.starter import write_starter
 
     try:
@@ -79,12 +79,25 @@ def init(directory):
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
+@click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False), metavar="PATH",
+              help="The ledger whose Good Faith Estimates the bills are compared with (default: "
+                   "superbill-ledger.sqlite3 beside the clinic profile).")
 @click.pass_context
-def check(ctx, files, as_json):
-    """Validate patient, request or clinic files and scrub every claim they produce."""
-    from superbill.engine.checking import check_files
+def check(ctx, files, as_json, ledger_path):
+    """Validate patient, request, GFE or clinic files and scrub every claim they produce.
 
-    report = check_files(files, ctx.obj.get("clinic"))
+    A patient billed $400 or more above a Good Faith Estimate in the ledger for its period is a warning.
+    """
+    from superbill.batch.estimates import lookup_for
+    from superbill.batch.ledger import LedgerError
+    from superbill.engine.checking import check_files
+    from superbill.inputs.load import find_clinic
+
+    estimates = lookup_for(find_clinic(ctx.obj.get("clinic")), ledger_path)
+    try:
+        report = check_files(files, ctx.obj.get("clinic"), estimates=estimates)
+    except LedgerError as exc:
+        _fail([str(exc)])
     if as_json:
         click.echo(json.dumps(report.as_json(), indent=2))
     else:
@@ -121,13 +134,13 @@ def claims(ctx, files, as_json, date_from, date_to):
 
 
 @main.command()
-@click.argument("kind", type=click.Choice(["clinic", "patient", "request"]))
+@click.argument("kind", type=click.Choice(["clinic", "patient", "request", "gfe"]))
 def schema(kind):
     """Print the JSON Schema of a file kind (for editors that validate YAML)."""
-    from superbill.inputs import models
+    from superbill.inputs import estimate_models, models
 
     kinds: dict[str, type[models.Strict]] = {"clinic": models.Clinic, "patient": models.PatientFile,
-                                             "request": models.Request}
+                                             "request": models.Request, "gfe": estimate_models.EstimateFile}
     model = kinds[kind]
     click.echo(json.dumps(model.model_json_schema(), indent=2))
 
@@ -190,6 +203,54 @@ def letter(ctx, request, output, as_html, templates_dir):
     for warning in warnings:
         click.echo(warning.line(), err=True)
     click.echo(f"wrote {written}")
+
+
+@main.command()
+@click.argument("source", metavar="FILE", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(), metavar="FILE.pdf",
+              help="Where to write the estimate (its folder is created when missing).")
+@click.option("--html", "as_html", is_flag=True, help="Write the HTML instead of the PDF (to preview a template).")
+@click.option("--templates", "templates_dir", type=click.Path(exists=True, file_okay=False), metavar="DIR",
+              help="Template overrides (default: templates: in clinic.yaml).")
+@click.option("--scheduled-on", callback=_date, metavar="DATE",
+              help="When the care was scheduled (YYYY-MM-DD); needed for a request file, wins over the file's.")
+@click.option("--requested-on", callback=_date, metavar="DATE",
+              help="When the patient asked for an estimate (YYYY-MM-DD), instead of --scheduled-on.")
+@click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False), metavar="PATH",
+              help="The ledger the estimate is numbered in (default: superbill-ledger.sqlite3 beside the clinic profile).")
+@click.pass_context
+def gfe(ctx, source, output, as_html, templates_dir, scheduled_on, requested_on, ledger_path):
+    """Write the Good Faith Estimate (No Surprises Act) for a GFE file or a prior-authorization request.
+
+    \b
+    The lines and charges come from the billing engine, per session and for the course; the
+    estimate gets a number recorded in the ledger, and its due date (1 or 3 business days after
+    scheduling or the request) is printed and checked.
+    """
+    from pathlib import Path
+
+    from superbill.batch.estimates import issue_estimate
+    from superbill.batch.ledger import LedgerError
+    from superbill.problems import InputRejected
+
+    if scheduled_on and requested_on:
+        raise click.BadParameter("give --scheduled-on or --requested-on, not both", param_hint="--requested-on")
+    if Path(output).is_dir():
+        raise click.BadParameter(f"{output} is a folder: give the file to write", param_hint="-o")
+    loaded = _load_clinic(ctx)
+    try:
+        issued = issue_estimate(source, loaded, output, as_html=as_html, templates_dir=templates_dir,
+                                ledger_path=ledger_path, scheduled_on=scheduled_on, requested_on=requested_on)
+    except InputRejected as exc:
+        _fail([p.line() for p in exc.problems])
+    except LedgerError as exc:
+        _fail([str(exc)])
+    for warning in issued.warnings:
+        click.echo(warning.line(), err=True)
+    again = "" if issued.new else " (issued before: same number)"
+    due = f", due {issued.due_on}" if issued.due_on else ""
+    click.echo(f"wrote {issued.path}: Good Faith Estimate {issued.number}{again}, "
+               f"total ${issued.course_total:,.2f}{due}")
 
 
 def _formats(ctx, param, value):
@@ -282,7 +343,8 @@ def ledger():
 @click.option("--json", "as_json", is_flag=True, help="Print the runs and their claims as JSON.")
 @click.pass_context
 def ledger_list(ctx, ledger_path, as_json):
-    """Every export run: when, its status, interchange control number, files and claims."""
+    """Every export run (when, its status, interchange control number, files and claims) and every
+    Good Faith Estimate (number, patient, period, totals, content hash)."""
     from pathlib import Path
 
     from superbill.batch.ledger import Ledger, LedgerError, default_path
@@ -291,17 +353,21 @@ def ledger_list(ctx, ledger_path, as_json):
     path = Path(ledger_path) if ledger_path else default_path(find_clinic(ctx.obj.get("clinic")).resolve().parent)
     if not path.exists():
         if as_json:
-            click.echo(json.dumps({"ledger": str(path), "runs": []}, indent=2))
+            click.echo(json.dumps({"ledger": str(path), "runs": [], "estimates": []}, indent=2))
             return
         click.echo(f"{path}: no exports recorded yet")
         return
+    from superbill.batch.estimates import estimate_lines, estimates_json
+    from superbill.batch.estimates import estimates as estimate_records
+
     try:
         with Ledger(path) as book:
             runs = book.runs()
+            issued = estimate_records(book)
     except LedgerError as exc:
         _fail([str(exc)])
     if as_json:
-        click.echo(json.dumps({"ledger": str(path), "runs": runs}, indent=2))
+        click.echo(json.dumps({"ledger": str(path), "runs": runs, "estimates": estimates_json(issued)}, indent=2))
         return
     from superbill.batch.ledger import run_lines
 
@@ -309,6 +375,8 @@ def ledger_list(ctx, ledger_path, as_json):
         click.echo(line)
     if not runs:
         click.echo(f"{path}: no exports recorded yet")
+    for line in estimate_lines(issued):
+        click.echo(line)
 
 
 @main.command()

@@ -144,6 +144,9 @@ def _export_items(loaded, items: list[Item], hashes: list[str], formats: tuple[s
         report.fatal.append(Problem(str(exc.path), "", ERROR, exc.reason))
         return
     with ledger:
+        from superbill.batch.estimates import overrun_warnings
+
+        report.problems += overrun_warnings(ledger, items)  # the $400 test against issued estimates
         plan = _plan_run(ledger, loaded, candidates, formats, options, report)
         if plan is None:
             return

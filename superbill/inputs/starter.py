@@ -7,7 +7,7 @@ from pathlib import Path
 
 from superbill.paths import EXAMPLES_DIR
 
-STARTER_FILES = ("clinic.yaml", "patients/example.yaml", "requests/example.yaml")
+STARTER_FILES = ("clinic.yaml", "patients/example.yaml", "requests/example.yaml", "gfe/example.yaml")
 
 
 def write_starter(directory: str | Path) -> list[Path]:
