@@ -8,6 +8,7 @@ so `superbill --help` starts instantly. Exit codes: 0 success, 1 input rejected 
 from __future__ import annotations
 
 import json
+import re
 import sys
 
 import click
@@ -264,6 +265,38 @@ def _formats(ctx, param, value):
     return tuple(dict.fromkeys(names))
 
 
+_PAYER_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9./-]{0,49}$")
+
+
+def _corrections(ctx, param, values) -> dict[str, str]:
+    """ID=PAYER_CLAIM_NUMBER pairs of --replace / --void: claim id -> the payer's claim number."""
+    out: dict[str, str] = {}
+    for value in values:
+        claim_id, sep, number = (part.strip() for part in value.partition("="))
+        if not sep or not claim_id or not number:
+            raise click.BadParameter(f"{value!r}: give ID=PAYER_CLAIM_NUMBER, e.g. P0001-20261102=2026123456789")
+        if not _PAYER_NUMBER.match(number):
+            raise click.BadParameter(f"{claim_id}: the payer's claim number is 1 to 50 letters, digits, '-', '.' "
+                                     "or '/', as on the payer's remittance")
+        if out.get(claim_id, number) != number:
+            raise click.BadParameter(f"{claim_id}: given twice with different payer claim numbers")
+        out[claim_id] = number
+    return out
+
+
+def _check_named_claims(resubmit_claims, replacements: dict, voids: dict, formats) -> None:
+    """One instruction per claim; replacements and voids need a format that carries them."""
+    seen: dict[str, str] = {}
+    for flag, ids in (("--resubmit-claim", dict.fromkeys(resubmit_claims)), ("--replace", replacements),
+                      ("--void", voids)):
+        for claim_id in ids:
+            if claim_id in seen:
+                _fail([f"{claim_id}: given to both {seen[claim_id]} and {flag}: choose one"], 2)
+            seen[claim_id] = flag
+    if (replacements or voids) and not {"837p", "cms1500"} & set(formats):
+        _fail(["--replace and --void are sent as an 837P or a CMS-1500: add 837p or cms1500 to --format"], 2)
+
+
 @main.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path())
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False),
@@ -275,8 +308,16 @@ def _formats(ctx, param, value):
 @click.option("--jobs", type=click.IntRange(1, 256), default=None, metavar="N",
               help="Worker processes for reading and checking files (default: the number of cores).")
 @click.option("--resubmit", is_flag=True,
-              help="Send claims that were already exported again, with new control numbers (as new "
-                   "original claims: frequency code 1).")
+              help="Send again the claims that changed since they were exported, as new originals "
+                   "(frequency code 1) with new control numbers; unchanged claims are not re-sent.")
+@click.option("--resubmit-claim", "resubmit_claims", multiple=True, metavar="ID",
+              help="Send this claim again as a new original, changed or not (repeatable).")
+@click.option("--replace", "replacements", multiple=True, callback=_corrections, metavar="ID=PAYER_CLAIM_NUMBER",
+              help="Send a replacement (frequency code 7) of an exported claim, with the payer's claim number "
+                   "(repeatable; 837P and CMS-1500).")
+@click.option("--void", "voids", multiple=True, callback=_corrections, metavar="ID=PAYER_CLAIM_NUMBER",
+              help="Send a void (frequency code 8) of an exported claim, with the payer's claim number "
+                   "(repeatable; 837P and CMS-1500).")
 @click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False), metavar="PATH",
               help="The export ledger (default: superbill-ledger.sqlite3 beside the clinic profile).")
 @click.option("--cms1500-data-only", is_flag=True, help="CMS-1500: print only the data, for pre-printed red forms.")
@@ -284,8 +325,8 @@ def _formats(ctx, param, value):
               help="837P usage indicator: T test, P production (default: x12.usage in clinic.yaml).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_context
-def export(ctx, inputs, out_dir, formats, date_from, date_to, jobs, resubmit, ledger_path, cms1500_data_only,
-           usage, as_json):
+def export(ctx, inputs, out_dir, formats, date_from, date_to, jobs, resubmit, resubmit_claims, replacements, voids,
+           ledger_path, cms1500_data_only, usage, as_json):
     """Batch export for billing staff: 837P, CMS-1500, CSV and superbills, never twice.
 
     INPUTS are patient files or folders (searched for *.yaml, *.yml, *.json; the clinic profile and
@@ -302,6 +343,7 @@ def export(ctx, inputs, out_dir, formats, date_from, date_to, jobs, resubmit, le
         _fail([f"--format {name}: not available in this installation" for name in missing], 2)
     if date_from and date_to and date_from > date_to:
         _fail(["--from is after --to"], 2)
+    _check_named_claims(resubmit_claims, replacements, voids, formats)
     loaded = _load_clinic(ctx)
     progress = None
     bar_state: dict = {}
@@ -313,7 +355,8 @@ def export(ctx, inputs, out_dir, formats, date_from, date_to, jobs, resubmit, le
             bar_state["bar"].update(1)
 
     options = ExportOptions(out_dir=Path(out_dir), formats=formats, date_from=date_from, date_to=date_to,
-                            jobs=jobs, resubmit=resubmit, ledger_path=Path(ledger_path) if ledger_path else None,
+                            jobs=jobs, resubmit=resubmit, resubmit_claims=tuple(dict.fromkeys(resubmit_claims)),
+                            replace=replacements, void=voids, ledger_path=Path(ledger_path) if ledger_path else None,
                             cms1500_data_only=cms1500_data_only, usage=usage, progress=progress)
     try:
         report = export_claims(inputs, loaded, options)

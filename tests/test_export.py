@@ -71,10 +71,10 @@ def test_export_then_reexport_exports_nothing_new(folder):
     assert sent_claims(folder) == ["P0001-20261102"]
 
 
-def test_resubmit_sends_again_with_new_control_numbers(folder):
+def test_resubmit_claim_sends_again_with_new_control_numbers(folder):
     out = folder / "out"
     export(folder, folder / "patients" / "example.yaml", "-o", out)
-    again = export(folder, folder / "patients" / "example.yaml", "-o", out, "--resubmit")
+    again = export(folder, folder / "patients" / "example.yaml", "-o", out, "--resubmit-claim", "P0001-20261102")
     assert again.exit_code == 0
     assert again.stdout.splitlines()[-1] == "exported 1 claim(s) in run 2 (interchange 000000002), 1 of them resubmitted"
     assert files_in(out) == ["claims-000000001.837", "claims-000000002.837"]
@@ -221,7 +221,7 @@ def test_a_format_not_yet_written_is_added_without_resending_the_rest(folder):
 def test_ledger_list_shows_what_was_sent_when(folder):
     out = folder / "out"
     export(folder, folder / "patients", "-o", out)
-    export(folder, folder / "patients", "-o", out, "--resubmit")
+    export(folder, folder / "patients", "-o", out, "--resubmit-claim", "P0001-20261102")
     listing = run("ledger", "list", clinic=folder / "clinic.yaml")
     assert listing.exit_code == 0
     lines = listing.stdout.splitlines()

@@ -8,6 +8,7 @@ import stat
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 
 import pytest
 
@@ -64,9 +65,16 @@ def test_changed_claim_is_reported_not_sent_unless_resubmitted(ledger):
     assert actions(run(ledger, [cand("P1-20261102", "new")])) == {"P1-20261102": ("skip", (), False)}
 
 
-def test_resubmit_sends_unchanged_claims_again_with_a_new_control_number(ledger):
+def test_resubmit_sends_only_the_changed_claims(ledger):
+    run(ledger, [cand("P1-20261102", "old"), cand("P2-20261102")])
+    again = run(ledger, [cand("P1-20261102", "new"), cand("P2-20261102")], resubmit=True)
+    assert actions(again) == {"P1-20261102": ("send", ("837p",), True), "P2-20261102": ("skip", (), False)}
+
+
+def test_a_named_claim_is_sent_again_unchanged_with_a_new_control_number(ledger):
+    # --resubmit-claim (issue 16): the named claim goes again, changed or not
     first = run(ledger, [cand("P1-20261102")])
-    second = run(ledger, [cand("P1-20261102")], resubmit=True)
+    second = run(ledger, [replace(cand("P1-20261102"), resend=True)])
     assert actions(second) == {"P1-20261102": ("send", ("837p",), True)}
     assert (first.control_number, second.control_number) == (1, 2)
 

@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from superbill.batch import ledger as ledger_mod
 from superbill.batch.durable import Staged, fsync_folder, remove_run_files
+from superbill.batch.ledger_plan import CORRECTION_FORMATS
 from superbill.batch.report import ExportReport
 from superbill.batch.workers import FileResult, WorkerSettings, process_files
 from superbill.exports.formats import FORMATS, RENDERERS, Item, OutputFile, RunContext, available_formats
@@ -44,7 +45,10 @@ class ExportOptions:
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     jobs: int | None = None
-    resubmit: bool = False
+    resubmit: bool = False  # send again the claims changed since they were exported
+    resubmit_claims: tuple[str, ...] = ()  # claim ids to send again, changed or not
+    replace: dict[str, str] = field(default_factory=dict)  # claim id -> the payer's claim number
+    void: dict[str, str] = field(default_factory=dict)  # claim id -> the payer's claim number
     ledger_path: Path | None = None
     cms1500_data_only: bool = False
     usage: str | None = None
@@ -136,8 +140,9 @@ def _export_items(loaded, items: list[Item], hashes: list[str], formats: tuple[s
                   options: ExportOptions, ledger_path: Path, report: ExportReport) -> None:
     """Plan the run in the ledger, write its files, record it: or report why not."""
     out_dir = Path(options.out_dir)
-    candidates = [ledger_mod.Candidate(i.claim.claim_id, h, i.claim.patient_id, i.claim.date_of_service.isoformat(),
-                                       f"{i.claim.total_charge:.2f}") for i, h in zip(items, hashes, strict=True)]
+    candidates = _candidates(items, hashes, formats, options, report)
+    if candidates is None:
+        return
     try:
         ledger = ledger_mod.Ledger(ledger_path)
     except ledger_mod.LedgerError as exc:
@@ -151,9 +156,12 @@ def _export_items(loaded, items: list[Item], hashes: list[str], formats: tuple[s
         if plan is None:
             return
         for decision in plan.decisions.values():
-            bucket = {"skip": report.skipped, "changed": report.changed, "busy": report.busy}.get(decision.action)
+            bucket = {"skip": report.skipped, "changed": report.changed, "busy": report.busy,
+                      "already": report.already_sent}.get(decision.action)
             if bucket is not None:
                 bucket.append(decision)
+        report.fatal += [Problem(d.claim_id, "", ERROR, f"{_FLAGS[d.frequency]}: {d.reason}; nothing exported")
+                         for d in plan.refused()]
         if plan.run_id is None:
             return
         report.run_id, report.control_number = plan.run_id, plan.control_number
@@ -167,6 +175,39 @@ def _export_items(loaded, items: list[Item], hashes: list[str], formats: tuple[s
         sent = plan.to_send()
         report.exported = [d.claim_id for d in sent]
         report.resubmitted = [d.claim_id for d in sent if d.resubmission]
+        report.corrections = [d for d in sent if d.frequency != "1"]
+
+
+_FLAGS = {"1": "--resubmit-claim", "7": "--replace", "8": "--void"}
+
+
+def _candidates(items: list[Item], hashes: list[str], formats: tuple[str, ...], options: ExportOptions,
+                report: ExportReport) -> list[ledger_mod.Candidate] | None:
+    """The ledger's view of every claim, with what the clerk asked for it; None (and the reason in
+    `report.fatal`) when a claim named on the command line is not among the inputs' claims."""
+    if (options.replace or options.void) and not set(formats) & set(CORRECTION_FORMATS):
+        report.fatal.append(Problem("--format", "", ERROR, "a replacement or void is sent as an 837P or a "
+                                    "CMS-1500: add 837p or cms1500; nothing exported"))
+        return None
+    ids = {item.claim.claim_id for item in items}
+    named = [("1", cid) for cid in options.resubmit_claims] + [("7", cid) for cid in options.replace] \
+        + [("8", cid) for cid in options.void]
+    for frequency, claim_id in named:
+        if claim_id not in ids:
+            report.fatal.append(Problem(claim_id, "", ERROR, f"{_FLAGS[frequency]}: no such claim in the inputs "
+                                        "(check the claim id, the files given and --from/--to); nothing exported"))
+    if report.fatal:
+        return None
+    out = []
+    for item, digest in zip(items, hashes, strict=True):
+        claim = item.claim
+        cid = claim.claim_id
+        frequency = "7" if cid in options.replace else "8" if cid in options.void else "1"
+        out.append(ledger_mod.Candidate(cid, digest, claim.patient_id, claim.date_of_service.isoformat(),
+                                        f"{claim.total_charge:.2f}", frequency=frequency,
+                                        payer_claim_number=options.replace.get(cid) or options.void.get(cid),
+                                        resend=cid in options.resubmit_claims))
+    return out
 
 
 def _plan_run(ledger, loaded, candidates, formats, options: ExportOptions, report: ExportReport):
@@ -229,8 +270,8 @@ def _write_run(loaded, items: list[Item], plan, formats, out_dir: Path, options:
     from superbill.exports.x12 import claim_controls
 
     send = {d.claim_id: d for d in plan.to_send()}
-    per_format = {f: [i for i in items if i.claim.claim_id in send and f in send[i.claim.claim_id].formats]
-                  for f in formats}
+    items = [_as_sent(item, send[item.claim.claim_id]) for item in items if item.claim.claim_id in send]
+    per_format = {f: [i for i in items if f in send[i.claim.claim_id].formats] for f in formats}
     run = RunContext(control=plan.control_number, usage=options.usage, now=options.now, today=options.today,
                      jobs=options.jobs, cms1500_data_only=options.cms1500_data_only)
     outputs: list[OutputFile] = []
@@ -257,3 +298,12 @@ def _write_run(loaded, items: list[Item], plan, formats, out_dir: Path, options:
         remove_run_files(staged, published, out_dir)
         raise
     return published
+
+
+def _as_sent(item: Item, decision: ledger_mod.Decision) -> Item:
+    """The claim as this run sends it: a replacement or void carries its frequency code and the
+    payer's claim number (837P CLM05-3 and REF*F8, CMS-1500 item 22), and every line."""
+    if decision.frequency == "1":
+        return item
+    claim = replace(item.claim, frequency_code=decision.frequency, payer_claim_number=decision.payer_claim_number)
+    return Item(item.file, item.patient_file, claim)

@@ -1,8 +1,11 @@
 """The export ledger: an SQLite file beside the clinic profile recording what was sent, when.
 
-Tables: `runs` (one export run: time, formats, folder, interchange control number, files, status),
-`claims` (one claim in one run: claim id, content hash, formats, control numbers, status) and
-`counters` (the interchange control number, never repeated for this ledger).
+Tables (created and upgraded by the ordered migrations of `ledger_schema`, which also says how to add
+one): `runs` (one export run: time, formats, folder, interchange control number, files, status), `claims`
+(one claim in one run: claim id, content hash, formats, control numbers, frequency code 1/7/8 and the
+payer's claim number it corrects, status), `payer_claim_numbers` (every payer claim number known for a
+claim id, and where it came from) and `counters` (the interchange control number, never repeated).
+What each claim gets in a run is decided by `ledger_plan.classify`.
 
 How a run stays consistent through crashes and concurrent exports:
 
@@ -28,53 +31,18 @@ import json
 import os
 import socket
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from superbill.batch import durable
+from superbill.batch import durable, ledger_schema
+from superbill.batch.ledger_listing import run_dict, run_lines, when_text
+from superbill.batch.ledger_plan import Candidate, Decision, RunPlan, classify
+
+__all__ = ["Candidate", "Decision", "Ledger", "LedgerError", "RunPlan", "run_lines", "when_text"]
 
 DEFAULT_NAME = "superbill-ledger.sqlite3"
 MAX_CONTROL = 999_999_999
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS counters (
-    name  TEXT PRIMARY KEY,
-    value INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS runs (
-    run_id        INTEGER PRIMARY KEY AUTOINCREMENT,
-    started       TEXT NOT NULL,
-    finished      TEXT,
-    status        TEXT NOT NULL CHECK (status IN ('writing', 'done', 'failed')),
-    interchange   TEXT NOT NULL UNIQUE,
-    formats       TEXT NOT NULL,
-    output_dir    TEXT NOT NULL,
-    files         TEXT NOT NULL DEFAULT '[]',
-    usage         TEXT,
-    host          TEXT NOT NULL,
-    pid           INTEGER NOT NULL,
-    process_token TEXT,
-    note          TEXT
-);
-CREATE TABLE IF NOT EXISTS claims (
-    id              INTEGER PRIMARY KEY AUTOINCREMENT,
-    claim_id        TEXT NOT NULL,
-    run_id          INTEGER NOT NULL REFERENCES runs(run_id),
-    content_hash    TEXT NOT NULL,
-    patient_id      TEXT NOT NULL,
-    date_of_service TEXT NOT NULL,
-    total_charge    TEXT NOT NULL,
-    formats         TEXT NOT NULL,
-    interchange     TEXT NOT NULL,
-    group_control   TEXT NOT NULL,
-    transaction_control TEXT,
-    resubmission    INTEGER NOT NULL DEFAULT 0,
-    status          TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'void')),
-    exported_at     TEXT
-);
-CREATE INDEX IF NOT EXISTS claims_by_claim_id ON claims(claim_id, status);
-CREATE INDEX IF NOT EXISTS claims_by_run ON claims(run_id);
-"""
 
 
 class LedgerError(Exception):
@@ -129,38 +97,6 @@ def process_alive(pid: int, token: str | None) -> bool:
     return token is None or start == token
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """A claim the export could send, with the formats asked for."""
-
-    claim_id: str
-    content_hash: str
-    patient_id: str
-    date_of_service: str
-    total_charge: str
-
-
-@dataclass
-class Decision:
-    claim_id: str
-    action: str  # "send", "skip" (already exported), "changed", "busy"
-    formats: tuple[str, ...] = ()  # for "send": the formats to write
-    resubmission: bool = False
-    previous_run: int | None = None
-    previous_time: str | None = None
-    previous_interchange: str | None = None
-
-
-@dataclass
-class RunPlan:
-    run_id: int | None
-    control_number: int | None
-    decisions: dict[str, Decision] = field(default_factory=dict)
-
-    def to_send(self) -> list[Decision]:
-        return [d for d in self.decisions.values() if d.action == "send"]
-
-
 @dataclass
 class Recovery:
     run_id: int
@@ -193,11 +129,12 @@ class Ledger:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.execute("PRAGMA foreign_keys=ON")
-            with self._write():
-                for statement in SCHEMA.split(";"):
-                    if statement.strip():
-                        self.db.execute(statement)
-                self.db.execute("INSERT OR IGNORE INTO counters(name, value) VALUES ('interchange', 0)")
+            ledger_schema.migrate(self.db, self.path)
+        except ledger_schema.NewerLedger as exc:
+            self.db.close()
+            raise LedgerError(self.path, f"was written by a newer superbill (ledger schema {exc.found}; this one "
+                                         f"knows up to {ledger_schema.latest_version()}): upgrade superbill to use it"
+                              ) from None
         except sqlite3.DatabaseError as exc:
             raise LedgerError(self.path, f"cannot be used as the export ledger ({exc})") from None
         except OSError as exc:
@@ -254,10 +191,7 @@ class Ledger:
                 if current["status"] != "writing":
                     continue  # another export settled it meanwhile
                 if complete:
-                    db.execute("UPDATE claims SET status = 'sent', exported_at = ? WHERE run_id = ? AND status = 'pending'",
-                               (_now(), row["run_id"]))
-                    db.execute("UPDATE runs SET status = 'done', finished = ?, note = ? WHERE run_id = ?",
-                               (_now(), "completed after an interruption", row["run_id"]))
+                    _settle(db, row["run_id"], _now(), "completed after an interruption")
                 else:
                     removed = durable.remove_files(folder, files)
                     db.execute("UPDATE claims SET status = 'void' WHERE run_id = ? AND status = 'pending'", (row["run_id"],))
@@ -268,7 +202,7 @@ class Ledger:
 
     def begin_run(self, candidates: list[Candidate], formats: list[str], *, resubmit: bool,
                   output_dir: str | Path, usage: str | None = None) -> RunPlan:
-        """Classify the candidates and, when something is to be sent, open a run for it."""
+        """Classify the candidates and, when something is to be sent and nothing refused, open a run."""
         formats = list(formats)
         plan = RunPlan(None, None)
         with self._write() as db:
@@ -277,37 +211,8 @@ class Ledger:
                     "SELECT c.*, r.started AS run_started FROM claims c JOIN runs r USING (run_id) "
                     "WHERE c.claim_id = ? AND c.status IN ('sent', 'pending') ORDER BY c.id",
                     (cand.claim_id,)).fetchall()
-                pending = [r for r in rows if r["status"] == "pending"]
-                sent = [r for r in rows if r["status"] == "sent"]
-                if pending:
-                    last = pending[-1]
-                    plan.decisions[cand.claim_id] = Decision(cand.claim_id, "busy", previous_run=last["run_id"],
-                                                             previous_time=last["run_started"],
-                                                             previous_interchange=last["interchange"])
-                    continue
-                if not sent:
-                    plan.decisions[cand.claim_id] = Decision(cand.claim_id, "send", tuple(formats))
-                    continue
-                last = sent[-1]
-                previous = dict(previous_run=last["run_id"], previous_time=last["exported_at"],
-                                previous_interchange=last["interchange"])
-                if resubmit:
-                    plan.decisions[cand.claim_id] = Decision(cand.claim_id, "send", tuple(formats),
-                                                             resubmission=True, **previous)
-                    continue
-                if last["content_hash"] != cand.content_hash:
-                    plan.decisions[cand.claim_id] = Decision(cand.claim_id, "changed", **previous)
-                    continue
-                done = set()
-                for row in sent:
-                    if row["content_hash"] == cand.content_hash:
-                        done |= set(json.loads(row["formats"]))
-                missing = tuple(f for f in formats if f not in done)
-                if missing:
-                    plan.decisions[cand.claim_id] = Decision(cand.claim_id, "send", missing, **previous)
-                else:
-                    plan.decisions[cand.claim_id] = Decision(cand.claim_id, "skip", **previous)
-            if not plan.to_send():
+                plan.decisions[cand.claim_id] = classify(cand, rows, formats, resubmit=resubmit)
+            if plan.refused() or not plan.to_send():
                 return plan
             value = db.execute("SELECT value FROM counters WHERE name = 'interchange'").fetchone()["value"] + 1
             if value > MAX_CONTROL:
@@ -322,15 +227,14 @@ class Ledger:
             plan.run_id = cursor.lastrowid
             plan.control_number = value
             by_id = {c.claim_id: c for c in candidates}
-            for decision in plan.to_send():
-                cand = by_id[decision.claim_id]
-                db.execute(
-                    "INSERT INTO claims(claim_id, run_id, content_hash, patient_id, date_of_service, total_charge, "
-                    "formats, interchange, group_control, resubmission, status) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
-                    (cand.claim_id, plan.run_id, cand.content_hash, cand.patient_id, cand.date_of_service,
-                     cand.total_charge, json.dumps(list(decision.formats)), interchange, str(value),
-                     int(decision.resubmission)))
+            db.executemany(
+                "INSERT INTO claims(claim_id, run_id, content_hash, patient_id, date_of_service, total_charge, "
+                "formats, interchange, group_control, resubmission, frequency_code, payer_claim_number, status) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
+                [(d.claim_id, plan.run_id, by_id[d.claim_id].content_hash, by_id[d.claim_id].patient_id,
+                  by_id[d.claim_id].date_of_service, by_id[d.claim_id].total_charge, json.dumps(list(d.formats)),
+                  interchange, str(value), int(d.resubmission), d.frequency, d.payer_claim_number)
+                 for d in plan.to_send()])
         return plan
 
     def plan_files(self, run_id: int, names: list[str]) -> None:
@@ -346,9 +250,7 @@ class Ledger:
             # run once per claim (10,000 claims: 6 s).
             db.executemany("UPDATE claims SET transaction_control = ? WHERE +run_id = ? AND claim_id = ?",
                            ((st02, run_id, claim_id) for claim_id, st02 in transactions.items()))
-            db.execute("UPDATE claims SET status = 'sent', exported_at = ? WHERE run_id = ? AND status = 'pending'",
-                       (now, run_id))
-            db.execute("UPDATE runs SET status = 'done', finished = ? WHERE run_id = ?", (now, run_id))
+            _settle(db, run_id, now)
 
     def abandon_run(self, run_id: int, note: str) -> None:
         with self._write() as db:
@@ -365,65 +267,28 @@ class Ledger:
             status = row["status"]
             if status == "writing" and (row["host"] != self.host or not process_alive(row["pid"], row["process_token"])):
                 status = "interrupted"
-            claims = [{
-                "claim_id": c["claim_id"],
-                "patient_id": c["patient_id"],
-                "date_of_service": c["date_of_service"],
-                "total_charge": c["total_charge"],
-                "formats": json.loads(c["formats"]),
-                "interchange": c["interchange"],
-                "group": c["group_control"],
-                "transaction": c["transaction_control"],
-                "resubmission": bool(c["resubmission"]),
-                "status": c["status"],
-                "content_hash": c["content_hash"],
-                "exported_at": c["exported_at"],
-            } for c in self.db.execute("SELECT * FROM claims WHERE run_id = ? ORDER BY id", (row["run_id"],))]
-            out.append({
-                "run_id": row["run_id"],
-                "started": row["started"],
-                "finished": row["finished"],
-                "status": status,
-                "interchange": row["interchange"],
-                "formats": json.loads(row["formats"]),
-                "usage": row["usage"],
-                "output_dir": row["output_dir"],
-                "files": json.loads(row["files"]),
-                "note": row["note"],
-                "claims": claims,
-            })
+            claims = self.db.execute("SELECT * FROM claims WHERE run_id = ? ORDER BY id", (row["run_id"],)).fetchall()
+            out.append(run_dict(row, status, claims))
         return out
+
+    def payer_claim_numbers(self, claim_id: str) -> list[dict]:
+        """The payer claim numbers known for a claim id, oldest first, with where each came from."""
+        rows = self.db.execute("SELECT payer_claim_number, source, run_id, recorded_at FROM payer_claim_numbers "
+                               "WHERE claim_id = ? ORDER BY id", (claim_id,))
+        return [dict(row) for row in rows]
 
     def control_numbers(self) -> list[str]:
         return [r["interchange"] for r in self.db.execute("SELECT interchange FROM runs ORDER BY run_id")]
 
 
-def when_text(iso: str | None) -> str:
-    """A ledger timestamp in local time, to the minute."""
-    if not iso:
-        return "unknown time"
-    try:
-        moment = dt.datetime.fromisoformat(iso).astimezone()
-    except ValueError:
-        return iso
-    return moment.strftime("%Y-%m-%d %H:%M")
-
-
-def run_lines(runs: list[dict]) -> list[str]:
-    """`superbill ledger list`: a line per run, then its files and claims with control numbers."""
-    out = []
-    for run in runs:
-        sent = [c for c in run["claims"] if c["status"] == "sent"]
-        out.append(f"run {run['run_id']}  {when_text(run['started'])}  {run['status']}  interchange {run['interchange']}"
-                   f"  {','.join(run['formats'])}  {len(sent)} claim(s)  {run['output_dir']}")
-        for name in run["files"] if run["status"] == "done" else ():
-            out.append(f"    file {name}")
-        for claim in run["claims"]:
-            controls = f"ISA13 {claim['interchange']} GS06 {claim['group']}"
-            if claim["transaction"]:
-                controls += f" ST02 {claim['transaction']}"
-            flag = "  resubmission" if claim["resubmission"] else ""
-            state = "" if claim["status"] == "sent" else f"  ({claim['status']}: not exported)"
-            out.append(f"    {claim['claim_id']}  {claim['date_of_service']}  {claim['total_charge']}  "
-                       f"{','.join(claim['formats'])}  {controls}{flag}{state}")
-    return out
+def _settle(db: sqlite3.Connection, run_id: int, now: str, note: str | None = None) -> None:
+    """Every file of the run is there: its claims are exported, the payer claim numbers of its
+    replacements and voids known."""
+    db.execute("UPDATE claims SET status = 'sent', exported_at = ? WHERE run_id = ? AND status = 'pending'",
+               (now, run_id))
+    db.execute("INSERT INTO payer_claim_numbers(claim_id, payer_claim_number, source, run_id, recorded_at) "
+               "SELECT claim_id, payer_claim_number, CASE frequency_code WHEN '7' THEN 'replacement' ELSE 'void' END, "
+               "run_id, ? FROM claims WHERE run_id = ? AND status = 'sent' AND payer_claim_number IS NOT NULL",
+               (now, run_id))
+    db.execute("UPDATE runs SET status = 'done', finished = ?, note = coalesce(?, note) WHERE run_id = ?",
+               (now, note, run_id))

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from superbill.batch.ledger import when_text
+from superbill.batch.ledger_listing import when_text
+from superbill.batch.ledger_plan import FREQUENCY_NAMES
 from superbill.problems import Problem
 
 
@@ -20,6 +21,8 @@ class ExportReport:
     skipped: list = field(default_factory=list)  # ledger.Decision
     changed: list = field(default_factory=list)
     busy: list = field(default_factory=list)
+    already_sent: list = field(default_factory=list)  # a replacement or void sent before, identical
+    corrections: list = field(default_factory=list)  # the replacements and voids this run sent
     rejected_files: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)  # errors and warnings, per file
     fatal: list[Problem] = field(default_factory=list)  # nothing could be exported
@@ -37,13 +40,22 @@ class ExportReport:
             return lines
         for path in self.written:
             lines.append(f"wrote {path}")
+        lines += [f"resubmitted {claim_id} as a new original" for claim_id in self.resubmitted]
+        lines += [f"sent {FREQUENCY_NAMES[d.frequency]} of {d.claim_id} (payer claim {d.payer_claim_number})"
+                  for d in self.corrections]
         if self.exported:
             what = f"exported {len(self.exported)} claim(s) in run {self.run_id} (interchange {self.control_number:09d})"
             if self.resubmitted:
                 what += f", {len(self.resubmitted)} of them resubmitted"
+            for code, name in FREQUENCY_NAMES.items():
+                count = sum(1 for d in self.corrections if d.frequency == code)
+                if count:
+                    what += f", {count} {name}(s)"
             lines.append(what)
         else:
             lines.append("exported 0 claims")
+        if self.already_sent:
+            lines.append(f"skipped {len(self.already_sent)} replacement(s) or void(s) already sent (not sent twice)")
         if self.skipped:
             lines.append(f"skipped {len(self.skipped)} claim(s) already exported (superbill ledger list shows when)")
         if self.busy:
@@ -64,6 +76,10 @@ class ExportReport:
                          "(use --resubmit to send it again)")
         for d in self.busy:
             lines.append(f"{d.claim_id}: warning: being exported by run {d.previous_run} right now; skipped")
+        for d in self.already_sent:
+            lines.append(f"{d.claim_id}: warning: this {FREQUENCY_NAMES[d.frequency]} (payer claim "
+                         f"{d.payer_claim_number}) was already sent in run {d.previous_run} (interchange "
+                         f"{d.previous_interchange}, {when_text(d.previous_time)}); not sent again")
         return lines
 
     def as_json(self) -> dict:
@@ -77,6 +93,11 @@ class ExportReport:
             "skipped": [d.claim_id for d in self.skipped],
             "changed": [d.claim_id for d in self.changed],
             "busy": [d.claim_id for d in self.busy],
+            "replaced": [{"claim_id": d.claim_id, "payer_claim_number": d.payer_claim_number}
+                         for d in self.corrections if d.frequency == "7"],
+            "voided": [{"claim_id": d.claim_id, "payer_claim_number": d.payer_claim_number}
+                       for d in self.corrections if d.frequency == "8"],
+            "already_sent": [d.claim_id for d in self.already_sent],
             "rejected_files": self.rejected_files,
             "problems": [p.as_dict() for p in self.fatal + self.problems],
         }

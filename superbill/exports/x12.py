@@ -14,11 +14,13 @@ Rules (domain.md §3 and §10):
 * one 2000B subscriber loop per subscriber (patient = subscriber: SBR02=18, no 2000C; otherwise a
   2000C patient loop with PAT01 01 spouse / 19 child / G8 other under the subscriber), claims of the
   same patient grouped under it (at most 100 claims per HL, 5000 per transaction);
-* CLM with POS:B:1, signature on file (CLM06=Y), not assigned (CLM07=C) and benefits not assigned
+* CLM with POS:B:frequency, signature on file (CLM06=Y), not assigned (CLM07=C) and benefits not assigned
   (CLM08=N): the patient of a cash-pay clinic has paid and keeps the benefits (domain.md §10.23; the
   CMS-1500 prints the same: item 27 NO, item 13 blank); release of information Y;
-* always an original claim (frequency 1: a replacement, frequency 7, needs the payer's claim
-  number in REF*F8, which superbill does not have), AMT*F5 when the patient paid, REF*G1 for a prior
+* CLM05-3 from the claim's frequency code: 1 an original, 7 a replacement, 8 a void (every line of
+  the claim, as it was sent), the last two with the payer's claim control number in REF*F8 right after
+  REF*G1 (the 2300 order of the implementation guide: ... REF*G1 prior authorization, REF*F8 payer
+  claim control number, REF*X4 ...); AMT*F5 when the patient paid, REF*G1 for a prior
   authorization, HI without decimal points, 2310B when the renderer is not the billing NPI,
   LX restarting at 1 per claim, SV1 with the NOC description in SV101-7 for unclassified codes,
   DTP*472, 2410 LIN/CTP on drug lines.
@@ -304,6 +306,22 @@ def _unclassified(line, book) -> bool:
     return bool(drug and drug.unclassified)
 
 
+def _claim_header(claim, claim_id: str, where: str) -> list[str]:
+    """CLM, AMT*F5 and the 2300 REF segments, in the implementation guide's order."""
+    if claim.frequency_code not in ("1", "7", "8"):
+        raise X12DataError(where, "the claim frequency code must be 1, 7 or 8")
+    out = [segment("CLM", claim_id, _amount(claim.total_charge), "", "",
+                   composite(claim.place_of_service, "B", claim.frequency_code), "Y", "C", "N", "Y")]
+    if claim.amount_paid > 0:
+        out.append(segment("AMT", "F5", _amount(claim.amount_paid)))
+    if claim.prior_authorization:
+        out.append(segment("REF", "G1", identifier(claim.prior_authorization, 50, f"{where}.prior_authorization")))
+    if claim.frequency_code != "1":
+        # A replacement or void names the claim the payer holds (835 CLP07): without it, it cannot be matched.
+        out.append(segment("REF", "F8", identifier(claim.payer_claim_number, 50, "payer claim number")))
+    return out
+
+
 def _claim_segments(claim, billing_npi: str | None, book) -> list[str]:
     where = f"sessions[{claim.session_index}]"
     claim_id = identifier(claim.claim_id, 38, "patient.id")
@@ -314,12 +332,7 @@ def _claim_segments(claim, billing_npi: str | None, book) -> list[str]:
     total = sum((line.charge for line in claim.lines), Decimal("0.00"))
     if total != claim.total_charge:
         raise X12DataError(where, "the claim total is not the sum of its lines")
-    out = [segment("CLM", claim_id, _amount(claim.total_charge), "", "",
-                   composite(claim.place_of_service, "B", "1"), "Y", "C", "N", "Y")]
-    if claim.amount_paid > 0:
-        out.append(segment("AMT", "F5", _amount(claim.amount_paid)))
-    if claim.prior_authorization:
-        out.append(segment("REF", "G1", identifier(claim.prior_authorization, 50, f"{where}.prior_authorization")))
+    out = _claim_header(claim, claim_id, where)
     if not 1 <= len(claim.diagnoses) <= 12:
         raise X12DataError(f"{where}.diagnoses", "a claim carries 1 to 12 diagnoses")
     out.append(segment("HI", *(composite("ABK" if i == 0 else "ABF", code.replace(".", ""))
