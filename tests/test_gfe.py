@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 
 import pdfplumber
 import pytest
@@ -17,6 +18,7 @@ from superbill.inputs.load import load_clinic, load_estimate, load_patient
 from superbill.paths import EXAMPLES_DIR
 
 D = dt.date
+FIXTURE_LEDGER = Path(__file__).parent / "fixtures" / "ledger-v0.1.sqlite3"
 
 
 # ---------------------------------------------------------------- helpers
@@ -525,3 +527,32 @@ def test_logo_is_printed_and_a_missing_one_warns(clinic):
     assert result.exit_code == 0
     assert stderr_lines(result) == [f"{clinic / 'clinic.yaml'}: practice.logo: warning: file not found; left off "
                                     "the Good Faith Estimate"]
+
+
+# ---------------------------------------------------------------- the ledger migration
+
+
+def test_a_0_1_ledger_migrates_to_hold_estimates_and_keeps_its_runs(tmp_path):
+    import shutil
+    import sqlite3
+
+    from superbill.batch import ledger_schema
+    from superbill.batch.estimates import estimates, record_estimate
+    from superbill.batch.ledger import Ledger
+
+    path = tmp_path / "superbill-ledger.sqlite3"
+    shutil.copy(FIXTURE_LEDGER, path)
+    with Ledger(path) as book:
+        assert estimates(book) == []
+        assert [r["interchange"] for r in book.runs()] == ["000000001", "000000002"]
+        number, new = record_estimate(
+            book, patient_id="P0001", start=D(2026, 12, 1), end=D(2026, 12, 14), sessions=6,
+            per_session=Decimal("1359.00"), course_total=Decimal("8154.00"), issued_on=D(2026, 11, 20),
+            due_on=D(2026, 11, 23), provider_npi="1234567893", content_hash="ab" * 32, source_file="gfe.yaml")
+        assert (number, new) == ("GFE-20261120-0001", True)
+        assert [(r.number, r.course_total) for r in estimates(book, "P0001")] == [("GFE-20261120-0001",
+                                                                                  Decimal("8154.00"))]
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == ledger_schema.latest_version() >= 3
+    assert db.execute("SELECT value FROM counters WHERE name = 'interchange'").fetchone()[0] == 2  # untouched
+    db.close()

@@ -129,12 +129,12 @@ def test_adding_a_migration_is_one_function_and_runs_once_on_an_existing_ledger(
     calls = []
 
     @ledger_schema.migration(latest + 1)
-    def _add_estimates(db):
+    def _add_remittances(db):  # a made-up next migration (estimates is migration 3 now)
         calls.append(1)
-        db.execute("CREATE TABLE estimates (number TEXT PRIMARY KEY)")
+        db.execute("CREATE TABLE remittances (number TEXT PRIMARY KEY)")
 
     with Ledger(old_ledger) as book:
-        assert book.db.execute("SELECT count(*) FROM estimates").fetchone()[0] == 0
+        assert book.db.execute("SELECT count(*) FROM remittances").fetchone()[0] == 0
         assert len(book.runs()) == 2
     Ledger(old_ledger).close()
     assert calls == [1] and user_version(old_ledger) == latest + 1

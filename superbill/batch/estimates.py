@@ -1,5 +1,7 @@
 """Good Faith Estimates in the ledger: each issued estimate's number, patient, period, totals and hash.
 
+The `estimates` table is ledger migration 3 (`superbill.batch.ledger_schema`).
+
 The number is unique in the ledger (`GFE-<issue date>-<sequence>`, the sequence a counter of the
 ledger that never goes back). The same estimate printed again (the same content hash for the same
 patient) keeps its number; a changed estimate is a new one. `check` and `export` read these rows for
@@ -16,43 +18,16 @@ from pathlib import Path
 from superbill.batch.ledger import Ledger, _now, default_path
 from superbill.engine.estimate import EstimateRecord
 
-ESTIMATES_SCHEMA = """
-CREATE TABLE IF NOT EXISTS estimates (
-    number        TEXT PRIMARY KEY,
-    patient_id    TEXT NOT NULL,
-    period_start  TEXT NOT NULL,
-    period_end    TEXT NOT NULL,
-    sessions      INTEGER NOT NULL,
-    per_session   TEXT NOT NULL,
-    course_total  TEXT NOT NULL,
-    issued_on     TEXT NOT NULL,
-    due_on        TEXT,
-    provider_npi  TEXT NOT NULL,
-    content_hash  TEXT NOT NULL,
-    source_file   TEXT NOT NULL,
-    recorded_at   TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS estimates_by_patient ON estimates(patient_id, period_start);
-"""
-
-
-def create_estimates_table(db) -> None:
-    for statement in ESTIMATES_SCHEMA.split(";"):
-        if statement.strip():
-            db.execute(statement)
-
 
 def record_estimate(ledger: Ledger, *, patient_id: str, start: dt.date, end: dt.date, sessions: int,
                     per_session: Decimal, course_total: Decimal, issued_on: dt.date, due_on: dt.date | None,
                     provider_npi: str, content_hash: str, source_file: str) -> tuple[str, bool]:
     """(number, new): the estimate's number, and whether this call recorded it (False: a reprint)."""
     with ledger._write() as db:
-        create_estimates_table(db)
         same = db.execute("SELECT number FROM estimates WHERE patient_id = ? AND content_hash = ?",
                           (patient_id, content_hash)).fetchone()
         if same is not None:
             return same["number"], False
-        db.execute("INSERT OR IGNORE INTO counters(name, value) VALUES ('estimate', 0)")
         value = db.execute("SELECT value FROM counters WHERE name = 'estimate'").fetchone()["value"] + 1
         db.execute("UPDATE counters SET value = ? WHERE name = 'estimate'", (value,))
         number = f"GFE-{issued_on:%Y%m%d}-{value:04d}"
@@ -69,7 +44,6 @@ def record_estimate(ledger: Ledger, *, patient_id: str, start: dt.date, end: dt.
 def forget_estimate(ledger: Ledger, number: str) -> None:
     """Take back an estimate recorded by a run that then failed to write its document."""
     with ledger._write() as db:
-        create_estimates_table(db)
         db.execute("DELETE FROM estimates WHERE number = ?", (number,))
 
 
@@ -87,8 +61,6 @@ def _record(row) -> EstimateRecord:
 def estimates(ledger: Ledger, patient_id: str | None = None) -> list[EstimateRecord]:
     """Every estimate (of one patient), in the order they were issued."""
     db = ledger.db
-    if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'estimates'").fetchone():
-        return []
     query = "SELECT * FROM estimates"
     args: tuple = ()
     if patient_id is not None:

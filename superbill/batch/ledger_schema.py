@@ -178,3 +178,31 @@ def _v2_corrected_claims_and_payer_numbers(db: sqlite3.Connection) -> None:
             recorded_at        TEXT NOT NULL
         )""")
     db.execute("CREATE INDEX payer_claim_numbers_by_claim ON payer_claim_numbers(claim_id)")
+
+
+@migration(3)
+def _v3_good_faith_estimates(db: sqlite3.Connection) -> None:
+    """Good Faith Estimates (issue 19): one row per issued estimate, numbered by the 'estimate' counter.
+
+    `number` is GFE-<issue date>-<sequence>; the period, the number of sessions and the per-session and
+    course totals are what `check` and `export` compare billed charges with (the $400 test of
+    45 CFR 149.620); `content_hash` lets the same estimate printed again keep its number. IF NOT EXISTS:
+    superbill builds between the GFE command and this migration created the same table unversioned."""
+    db.execute("""
+        CREATE TABLE IF NOT EXISTS estimates (
+            number        TEXT PRIMARY KEY,
+            patient_id    TEXT NOT NULL,
+            period_start  TEXT NOT NULL,
+            period_end    TEXT NOT NULL,
+            sessions      INTEGER NOT NULL,
+            per_session   TEXT NOT NULL,
+            course_total  TEXT NOT NULL,
+            issued_on     TEXT NOT NULL,
+            due_on        TEXT,
+            provider_npi  TEXT NOT NULL,
+            content_hash  TEXT NOT NULL,
+            source_file   TEXT NOT NULL,
+            recorded_at   TEXT NOT NULL
+        )""")
+    db.execute("CREATE INDEX IF NOT EXISTS estimates_by_patient ON estimates(patient_id, period_start)")
+    db.execute("INSERT OR IGNORE INTO counters(name, value) VALUES ('estimate', 0)")
