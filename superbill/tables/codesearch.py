@@ -46,11 +46,17 @@ def _curated() -> list[tuple[str, str]]:
     return [(r["code"], r.get("title", "")) for r in rows]
 
 
+def code_set(code: str) -> str:
+    """Which code set a procedure code belongs to: five digits (or four and F/T/U) are CPT; a letter
+    and four digits are HCPCS Level II (G2082, J3490), which CMS maintains."""
+    return "HCPCS" if code[:1].isalpha() else "CPT"
+
+
 def _table_rows() -> list[Row]:
     from superbill.tables.codebook import shipped_tables
 
     procedures, drugs, medications, _ = shipped_tables()
-    rows = [Row("CPT", p.code, p.label, ("add-on to " + "/".join(p.addon_of)) if p.addon_of else "")
+    rows = [Row(code_set(p.code), p.code, p.label, ("add-on to " + "/".join(p.addon_of)) if p.addon_of else "")
             for p in procedures.values()]
     rows += [Row("HCPCS", d.code, d.label, "unclassified: 1 unit, NDC and description required" if d.unclassified else "")
              for d in drugs.values()]
@@ -60,23 +66,21 @@ def _table_rows() -> list[Row]:
     return rows
 
 
-def _pos_and_modifier_rows() -> list[Row]:
+# each table's file and the key its rows sit under
+_SMALL_TABLES = (("place_of_service.yaml", "POS", "codes"), ("modifiers.yaml", "modifier", "modifiers"))
+
+
+@lru_cache(maxsize=1)
+def _pos_and_modifier_rows() -> tuple[Row, ...]:
     rows = []
-    for name, table in (("place_of_service.yaml", "POS"), ("modifiers.yaml", "modifier")):
-        path = CODES_DIR / name
-        if not path.exists():
-            continue
-        with open(path, encoding="utf-8") as handle:
+    for name, table, key in _SMALL_TABLES:
+        with open(CODES_DIR / name, encoding="utf-8") as handle:
             doc = yaml.load(handle, Loader=_Loader)
-        entries = doc.get("codes", {})
-        if isinstance(entries, dict):
-            for code, value in entries.items():
-                label = value.get("name") or value.get("label", "") if isinstance(value, dict) else str(value)
-                rows.append(Row(table, str(code), label))
-        else:
-            for entry in entries:
-                rows.append(Row(table, str(entry["code"]), entry.get("name") or entry.get("label", "")))
-    return rows
+        for code, value in doc[key].items():
+            label = (value.get("name") or value.get("label", "")) if isinstance(value, dict) else str(value)
+            note = f"{value['set']} modifier" if isinstance(value, dict) and value.get("set") else ""
+            rows.append(Row(table, str(code), label, note))
+    return tuple(rows)
 
 
 def search(query: str, limit: int = 25) -> list[Row]:
@@ -93,7 +97,7 @@ def search(query: str, limit: int = 25) -> list[Row]:
             seen.add(key)
             found.append(row)
 
-    for row in _table_rows() + _pos_and_modifier_rows():
+    for row in _table_rows() + list(_pos_and_modifier_rows()):
         if row.code.upper() == compact or row.code.upper().startswith(compact) or _words_match(query, row.label, row.note):
             add(row)
     for code, title in _curated():
@@ -114,8 +118,9 @@ def show(code: str) -> list[str]:
     out: list[str] = []
     if key in procedures:
         p = procedures[key]
-        out += [f"{p.code}  CPT (label in our own words, not the AMA descriptor)", f"  {p.label}",
-                f"  kind: {p.kind}"]
+        heading = ("CPT (label in our own words, not the AMA descriptor)" if code_set(p.code) == "CPT"
+                   else "HCPCS Level II (CMS; label in our own words)")
+        out += [f"{p.code}  {heading}", f"  {p.label}", f"  kind: {p.kind}"]
         if p.addon_of:
             out.append("  add-on to: " + ", ".join(p.addon_of))
         if p.time_rule:
@@ -135,10 +140,27 @@ def show(code: str) -> list[str]:
                            + (f", NDC {row['ndc']}" if row.get("ndc") else ", NDC set by the clinic"))
     for row in _pos_and_modifier_rows():
         if row.code.upper() == key:
-            out += [f"{row.code}  {row.table}", f"  {row.label}"]
+            out += [f"{row.code}  {row.note or 'place of service (CMS POS code set)'}", f"  {row.label}"]
     entry = icd10cm_index.lookup(key)
     if entry is not None:
-        out += [f"{entry.code}  ICD-10-CM {icd10cm_index.EDITION}", f"  {entry.title}",
-                "  billable" if entry.billable else
-                "  not billable: use one of " + ", ".join(icd10cm_index.children(entry.code)[:12])]
+        out += [f"{entry.code}  ICD-10-CM {icd10cm_index.EDITION}", f"  {entry.title}", _billable_text(entry)]
     return out
+
+
+def _billable_text(entry) -> str:
+    """Whether an ICD-10-CM code is billable, and since or until when (the shipped editions)."""
+    from superbill.tables import icd10cm_editions, icd10cm_index
+
+    spans = icd10cm_editions.spans(icd10cm_index.normalize(entry.code))
+    if spans is None:
+        return "  billable" if entry.billable else \
+            "  not billable: use one of " + ", ".join(icd10cm_index.children(entry.code)[:12])
+    if not spans:
+        return "  not billable in any shipped edition: use one of " + ", ".join(icd10cm_index.children(entry.code)[:12])
+    periods = []
+    for span in spans:
+        start = span.valid_from.isoformat() if span.valid_from else "FY2021 or earlier"
+        periods.append(f"from {start} to {span.valid_to.isoformat()}" if span.valid_to else f"from {start}")
+    kids = icd10cm_index.children(entry.code)
+    now = f"; now use one of {', '.join(kids[:12])}" if kids and not entry.billable else ""
+    return "  billable on dates of service " + "; ".join(periods) + now

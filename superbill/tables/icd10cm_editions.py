@@ -9,7 +9,7 @@ of service in an edition that is not shipped is checked against the nearest ship
 The newest edition is ``codes/icd10cm-2026.tsv`` in full (`icd10cm_index`); ``codes/icd10cm-editions.tsv``
 holds only the codes that are not billable in every shipped edition, as "valid from / valid to"
 intervals (see ``scripts/build_icd10cm_editions.py``). A code without a row there is billable on every
-date exactly when the newest edition calls it billable. The table is read on first use (about 3 ms).
+date exactly when the newest edition calls it billable. The table is read on first use (a few ms).
 """
 
 from __future__ import annotations
@@ -67,17 +67,14 @@ def fiscal_year(day: dt.date) -> int:
 
 
 def edition_for(day: dt.date) -> InForce:
-    """The shipped edition for a date of service: its own when shipped, else the nearest in time (for a
-    date before it, the nearest edition's first day stands for the date; after it, its last day)."""
+    """The shipped edition for a date of service: its own when shipped, else the nearest by fiscal year
+    (a tie goes to the newer edition). For a date before the stand-in edition its first day stands for
+    the date, after it its last day."""
     year = fiscal_year(day)
     for edition in SHIPPED:
         if edition.fiscal_year == year:
             return InForce(edition, day, year)
-
-    def distance(edition: Edition) -> int:
-        return max((edition.first_day - day).days, (day - edition.last_day).days, 0)
-
-    nearest = min(SHIPPED, key=lambda e: (distance(e), -e.fiscal_year))
+    nearest = min(SHIPPED, key=lambda e: (abs(e.fiscal_year - year), -e.fiscal_year))
     stand_in = nearest.first_day if day < nearest.first_day else nearest.last_day
     return InForce(nearest, stand_in, year)
 
@@ -92,17 +89,27 @@ class Span:
 
 
 class _Table:
+    """Rows kept as text until asked for: ISO dates compare as strings, and a check looks up a few codes."""
+
     def __init__(self, text: str) -> None:
-        self.spans: dict[str, list[Span]] = {}
-        self.titles: dict[str, str] = {}  # codes the newest edition no longer has
+        self.rows: dict[str, list[str]] = {}
         for line in text.splitlines():
-            if not line or line.startswith("#"):
-                continue
-            code, start, end, title = line.split("\t", 3)
-            self.spans.setdefault(code, []).append(Span(dt.date.fromisoformat(start) if start else None,
-                                                        dt.date.fromisoformat(end) if end else None))
-            if title:
-                self.titles[code] = title
+            if line and not line.startswith("#"):
+                self.rows.setdefault(line[: line.index("\t")], []).append(line)
+
+    def spans(self, code: str) -> list[Span] | None:
+        rows = self.rows.get(code)
+        if rows is None:
+            return None
+        out = []
+        for row in rows:
+            _, start, end, _ = row.split("\t", 3)
+            out.append(Span(dt.date.fromisoformat(start) if start else None, dt.date.fromisoformat(end) if end else None))
+        return out
+
+    def title(self, code: str) -> str | None:
+        rows = self.rows.get(code)
+        return rows[0].split("\t", 3)[3] or None if rows else None
 
 
 @lru_cache(maxsize=1)
@@ -112,12 +119,12 @@ def _load() -> _Table:
 
 def spans(code: str) -> list[Span] | None:
     """The billable intervals of a dot-less code, or None when the newest edition's flag holds on every date."""
-    return _load().spans.get(code)
+    return _load().spans(code)
 
 
 def retired_title(code: str) -> str | None:
     """The title of a dot-less code that an older shipped edition has and the newest does not."""
-    return _load().titles.get(code)
+    return _load().title(code)
 
 
 def billable_in_some_edition(code: str, newest_billable: bool) -> bool:
