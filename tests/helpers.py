@@ -50,5 +50,16 @@ def run(*args, clinic: Path | None = None):
     return CliRunner().invoke(main, argv, catch_exceptions=False)
 
 
+# The one warning a date of service from 2026-10-01 on gets: the FY2027 ICD-10-CM tabular is not shipped
+# (not on the package registries), so its diagnoses are checked against FY2026 (once per file).
+FY2027_NOTE = ("ICD-10-CM FY2027 is not shipped with superbill: its diagnoses were checked against FY2026, "
+               "the nearest shipped edition")
+
+
+def edition_note(file, session: int = 0) -> dict:
+    """The FY2027 note as `check --json` / `claims --json` print it."""
+    return {"file": str(file), "path": f"sessions[{session}].date", "severity": "warning", "message": FY2027_NOTE}
+
+
 def stderr_lines(result) -> list[str]:
     return [line for line in result.stderr.splitlines() if line.strip()]

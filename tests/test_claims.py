@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from engine import claim_for, claims_for, codes, loaded_clinic, session
-from helpers import make_clinic, run
+from helpers import edition_note, make_clinic, run
 
 from superbill.engine.claims import hcpcs_units, infusion_codes
 
@@ -17,7 +17,7 @@ def test_spec_worked_example_exact(tmp_path):
     result = run("claims", "--json", tmp_path / "patients" / "example.yaml", clinic=tmp_path / "clinic.yaml")
     assert result.exit_code == 0
     out = json.loads(result.stdout)
-    assert out["problems"] == []
+    assert out["problems"] == [edition_note(tmp_path / "patients" / "example.yaml")]  # a 2026-11-02 date of service
     (claim,) = out["claims"]
     assert {k: v for k, v in claim.items() if k != "lines"} == {
         "claim_id": "P0001-20261102", "patient_id": "P0001", "date_of_service": "2026-11-02",

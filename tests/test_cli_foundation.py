@@ -10,7 +10,7 @@ import sys
 import time
 
 import pytest
-from helpers import example_patient, make_clinic, run, stderr_lines, write_yaml
+from helpers import FY2027_NOTE, edition_note, example_patient, make_clinic, run, stderr_lines, write_yaml
 
 SUPERBILL = [sys.executable, "-m", "superbill.cli"]
 
@@ -26,12 +26,14 @@ def test_init_writes_a_folder_that_checks_clean(tmp_path):
     checked = run("check", folder / "patients" / "example.yaml", folder / "requests" / "example.yaml",
                   folder / "clinic.yaml", clinic=folder / "clinic.yaml")
     assert checked.exit_code == 0, checked.output
-    # Clean but for one warning: the starter's placeholder NPIs and tax ID must be replaced (issue 14).
+    # Clean but for two warnings: the starter's placeholder NPIs and tax ID must be replaced (issue 14),
+    # and its 2026-11-02 session is in ICD-10-CM FY2027, which is not shipped.
     assert checked.stdout.strip().splitlines() == [
+        f"{folder / 'patients' / 'example.yaml'}: sessions[0].date: warning: {FY2027_NOTE}",
         f"{folder / 'clinic.yaml'}: practice: warning: the starter clinic's placeholder identifiers are still in use "
         "(practice.npi 1234567893, practice.tax_id 12-3456789, providers[0].npi 1003000126): "
         "put the practice's own before sending claims",
-        "3 file(s) checked: 3 ok, 0 with errors; 1 claim(s); 0 error(s), 1 warning(s)"]
+        "3 file(s) checked: 3 ok, 0 with errors; 1 claim(s); 0 error(s), 2 warning(s)"]
 
 
 def test_init_refuses_to_overwrite(tmp_path):
@@ -67,6 +69,8 @@ def test_check_json_shape(tmp_path):
          "message": "F32.1 and F33.1 cannot be reported together (ICD-10-CM Excludes1: recurrent depressive disorder (F33.-))"},
         {"file": str(bad), "path": "sessions[0].services[1]", "severity": "warning",
          "message": "94760: pulse oximetry is bundled into the infusion by most payers"},
+        edition_note(bad),
+        edition_note(tmp_path / "patients" / "example.yaml"),
         {"file": str(tmp_path / "clinic.yaml"), "path": "practice", "severity": "warning",
          "message": "the starter clinic's placeholder identifiers are still in use (practice.npi 1234567893, "
                     "practice.tax_id 12-3456789, providers[0].npi 1003000126): put the practice's own before sending claims"},

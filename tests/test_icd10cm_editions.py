@@ -164,3 +164,35 @@ def test_the_shipped_table_is_the_generators_format():
     assert ["E11A", "2025-10-01", "", ""] in rows
     assert ["J1282", "2021-01-01", "", ""] in rows
     assert len(rows) < 5000  # the differences, not three copies of the tabular
+
+
+# ---------------------------------------------------------------- `superbill codes` (issue 14.8)
+
+
+def test_codes_show_finds_the_shipped_modifiers():
+    for code, first in (("JW", "JW  HCPCS modifier"), ("25", "25  CPT modifier"), ("59", "59  CPT modifier"),
+                        ("95", "95  CPT modifier")):
+        result = run("codes", "show", code)
+        assert result.exit_code == 0
+        assert first in result.stdout.splitlines()
+    assert "  Drug amount discarded from a single-dose container" in run("codes", "show", "JW").stdout.splitlines()
+
+
+def test_codes_show_calls_a_hcpcs_level_ii_procedure_hcpcs_not_cpt():
+    lines = run("codes", "show", "G2082").stdout.splitlines()
+    assert lines[0] == "G2082  HCPCS Level II (CMS; label in our own words)"
+    assert run("codes", "show", "99214").stdout.splitlines()[0] == \
+        "99214  CPT (label in our own words, not the AMA descriptor)"
+
+
+def test_codes_search_ranks_the_jw_modifier_above_icd_titles():
+    lines = run("codes", "search", "discarded").stdout.splitlines()
+    assert lines[0].split()[:2] == ["JW", "modifier"]
+    assert all("ICD-10-CM" not in line for line in lines[:1])
+
+
+def test_codes_show_gives_an_icd_codes_validity():
+    assert "  billable on dates of service from 2025-10-01" in run("codes", "show", "E11.A").stdout.splitlines()
+    assert ("  billable on dates of service from FY2021 or earlier to 2021-09-30; now use one of B37.31, B37.32"
+            in run("codes", "show", "B37.3").stdout.splitlines())
+    assert "  billable" in run("codes", "show", "G90.511").stdout.splitlines()

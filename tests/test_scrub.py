@@ -200,7 +200,7 @@ def test_payments_above_the_total_warn():
 
 
 def test_scrubber_errors_stop_the_file_in_claims(tmp_path):
-    from helpers import example_patient, make_clinic, run, write_yaml
+    from helpers import edition_note, example_patient, make_clinic, run, write_yaml
 
     make_clinic(tmp_path)
     data = example_patient()
@@ -213,7 +213,8 @@ def test_scrubber_errors_stop_the_file_in_claims(tmp_path):
     out = json.loads(result.stdout)
     assert out["claims"] == []
     assert out["problems"] == [{"file": str(path), "path": "sessions[0].services[1]", "severity": "error",
-                                "message": "96372 has no fee in clinic.yaml fees and no charge on the line"}]
+                                "message": "96372 has no fee in clinic.yaml fees and no charge on the line"},
+                               edition_note(path)]
 
 
 def test_today_is_injectable_for_reproducible_checks():

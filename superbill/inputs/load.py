@@ -244,6 +244,7 @@ def process_patient(path: str | Path, loaded: LoadedClinic, *, today: dt.date | 
                     data=None) -> PatientResult:
     from superbill.engine.claims import build_claims
     from superbill.engine.scrub import scrub
+    from superbill.engine.scrub.editions import edition_notes
 
     result = PatientResult(str(path))
     try:
@@ -257,6 +258,7 @@ def process_patient(path: str | Path, loaded: LoadedClinic, *, today: dt.date | 
     for claim in claims:
         result.problems += scrub(claim, loaded.book, file=str(path),
                                  billing_npi=loaded.clinic.practice.npi, today=today, claims=claims)
+    result.problems += edition_notes(claims, file=str(path))
     result.claims = claims if result.ok else []
     return result
 

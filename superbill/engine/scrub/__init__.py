@@ -29,7 +29,6 @@ RULES: list[Rule] = [
     c.diagnosis_count,
     c.diagnoses_distinct,
     c.diagnoses_valid_icd10cm,
-    c.icd10cm_edition_shipped,
     c.diagnoses_excludes1,
     c.place_of_service_valid,
     c.has_lines,

@@ -11,7 +11,7 @@ from superbill.engine.scrub.context import ScrubContext
 from superbill.ids import InvalidIdentifier, icd10cm, npi
 from superbill.ids import pos as pos_codes
 from superbill.problems import Problem
-from superbill.tables import icd10cm_editions, icd10cm_index
+from superbill.tables import icd10cm_index
 
 ICD10_START = dt.date(2015, 10, 1)
 
@@ -69,18 +69,6 @@ def diagnoses_valid_icd10cm(ctx: ScrubContext) -> Iterator[Problem]:
             icd10cm.validate(code, on=ctx.claim.date_of_service)
         except InvalidIdentifier as exc:
             yield ctx.error(f"{ctx.where}.diagnoses[{i}]", str(exc))
-
-
-def icd10cm_edition_shipped(ctx: ScrubContext) -> Iterator[Problem]:
-    """A date of service in an edition that is not shipped: one warning per file and edition, on the
-    first such claim, naming the edition its diagnoses were checked against."""
-    in_force = icd10cm_editions.edition_for(ctx.claim.date_of_service)
-    if in_force.shipped:
-        return
-    same_edition = [c for c in ctx.claims or (ctx.claim,)
-                    if icd10cm_editions.fiscal_year(c.date_of_service) == in_force.fiscal_year]
-    if not same_edition or same_edition[0] is ctx.claim:
-        yield ctx.warning(f"{ctx.where}.date", in_force.note())
 
 
 def diagnoses_excludes1(ctx: ScrubContext) -> Iterator[Problem]:
