@@ -61,5 +61,10 @@ def edition_note(file, session: int = 0) -> dict:
     return {"file": str(file), "path": f"sessions[{session}].date", "severity": "warning", "message": FY2027_NOTE}
 
 
+def without_edition_note(lines: list[str]) -> list[str]:
+    """Terminal lines without the FY2027 edition note, for tests about something else."""
+    return [line for line in lines if FY2027_NOTE not in line]
+
+
 def stderr_lines(result) -> list[str]:
     return [line for line in result.stderr.splitlines() if line.strip()]
