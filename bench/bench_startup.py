@@ -6,7 +6,11 @@ Each command runs `--runs` times as a fresh process (the installed `superbill` s
 Python, else `python -m superbill.cli`) in a starter clinic folder (`superbill init`); prints the best
 and the median wall time, and the modules that cost most to import for `check` (`-X importtime`).
 
-Targets (issue 7): `superbill --help` under 0.3 s; `superbill check` of one patient file under 1 s.
+A bare `python -c pass` is timed in the same run as the reference: the ratios say how much the
+command adds to the interpreter's own start on this machine, whatever its load.
+
+Targets: `superbill --help` under 0.3 s; `superbill check` of one patient file under 0.5 s (with the
+ICD-10-CM edition table of every date of service loaded).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-TARGETS = {"--help": 0.3, "check": 1.0}
+TARGETS = {"--help": 0.3, "check": 0.5}
 
 
 def command() -> list[str]:
@@ -71,12 +75,14 @@ def main(argv=None) -> int:
         }
         held = True
         print(f"cold start, best and median of {args.runs} runs ({' '.join(Path(p).name for p in base)})")
+        reference = min(time_runs([sys.executable, "-c", "pass"], folder, args.runs))
+        print(f"  python -c pass     best {reference:.3f} s   (the reference)")
         for name, argv in cases.items():
             times = time_runs(argv, folder, args.runs)
             best, median = min(times), statistics.median(times)
             ok = best < TARGETS[name]
             held &= ok
-            print(f"  superbill {name:<8} best {best:.3f} s   median {median:.3f} s   "
+            print(f"  superbill {name:<8} best {best:.3f} s   median {median:.3f} s   {best / reference:5.1f} x python   "
                   f"(target < {TARGETS[name]} s: {'holds' if ok else 'DOES NOT HOLD'})")
         print("  largest imports for `check` (cumulative ms):",
               ", ".join(f"{name} {us / 1000:.0f}" for us, name in import_costs(cases["check"], folder)))
