@@ -43,7 +43,7 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
-from superbill.documents.cms1500_layout import Grid, LayoutProblem, load_form, load_grid
+from superbill.documents.cms1500_layout import Box, Grid, LayoutProblem, load_form, load_grid
 from superbill.documents.cms1500_text import (
     address_lines,
     amount_text,
@@ -251,8 +251,8 @@ def claim_pages(patient_file, claim, loaded, *, today: dt.date | None = None) ->
     return pages
 
 
-def _fit(values: dict, grid: Grid) -> tuple[list[tuple[str, str]], list[tuple[str, int, int]]]:
-    """Each value as printed in its box, in capitals; what was too long is cut at the box (reported)."""
+def _fit(values: dict, grid: Grid) -> tuple[list[tuple[Box, str]], list[tuple[str, int, int]]]:
+    """Each value in its box as printed, in capitals; what was too long is cut at the box (reported)."""
     printed, cut = [], []
     for name, value in values.items():
         if value is None or value == "":
@@ -262,7 +262,7 @@ def _fit(values: dict, grid: Grid) -> tuple[list[tuple[str, str]], list[tuple[st
         if len(text) > box.width:
             cut.append((name, len(text.strip()), box.width))
             text = text[-box.width:] if box.amount else text[:box.width]
-        printed.append((name, text))
+        printed.append((box, text))
     return printed, cut
 
 

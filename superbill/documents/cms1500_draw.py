@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 
+from reportlab import rl_config
 from reportlab.lib.colors import HexColor
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
@@ -18,11 +19,15 @@ from superbill.documents.cms1500_layout import COLUMN, LINE, PAGE_HEIGHT, PAGE_W
 
 DATA_FONT, DATA_SIZE = "Courier", 12.0  # 0.6 em advance x 12 pt = 7.2 pt = 0.1 in
 DATA_BASELINE = 9.0  # points below a line's top: capitals from 2 pt to 9 pt, descenders to 11.5 pt
-RULE_INSET = 1.2  # a rule "before column c" sits this far left of the column's first character
+RULE_INSET = 0.6  # a rule "before column c" sits this far left of the column's first character
 LABEL_FONT, LABEL_SCALE = "Helvetica", 82  # a narrow sans serif, as on the printed form
 LABEL_SIZES = {"": (5.2, 6.0), "small": (4.4, 5.0), "big": (6.0, 6.0)}  # font size, line height
 NOTE_GREY = HexColor("#333333")
 FORM_NAME = "cms1500form"
+
+# Compressed streams stay binary: ASCII85 on top of Flate makes them a quarter larger and costs as
+# much time as drawing the form (superbill is reportlab's only user in the process).
+rl_config.useA85 = 0
 
 
 def _y(top: float) -> float:
@@ -41,6 +46,8 @@ class _Form:
         self.c, self.grid, self.spec = canvas, grid, spec
         self.ink = HexColor(spec.get("colors", {}).get("ink", "#d23a2e"))
         self.shade = HexColor(spec.get("colors", {}).get("shade", "#fbe4e1"))
+        self.text = canvas.beginText()  # every label goes into one text object: far fewer operators
+        self.state: tuple = ()
 
     def rx(self, column: float) -> float:
         return self.grid.x(column) - RULE_INSET
@@ -91,7 +98,7 @@ class _Form:
         self._stroke(spec.get("thin", []), 0.6)
         self._stroke(row.get("thin", []), 0.6, None, lines)
         self._stroke(spec.get("thick", []), 1.3)
-        c.setFillColor(self.ink)
+        self.text.setFillColor(self.ink)
         for shift in lines:
             for label in row.get("labels", []):
                 self.label(label, shift)
@@ -100,6 +107,7 @@ class _Form:
         for block in spec.get("blocks", []):
             self.block(*block)
         self.headings()
+        c.drawText(self.text)
 
     def label(self, entry: list, shift: int = 0) -> None:
         line, column, text, style, dy, dx = (list(entry) + ["", 0.012, 0.03][len(entry) - 3:])[:6]
@@ -128,30 +136,28 @@ class _Form:
         return lines + ([current] if current else [])
 
     def _text(self, x: float, baseline: float, text: str, size: float, font: str = LABEL_FONT,
-              scale: float = LABEL_SCALE, spacing: float = 0.0) -> None:
-        t = self.c.beginText(x, _y(baseline))
-        t.setFont(font, size)
-        t.setHorizScale(scale)
-        if spacing:
+              scale: float = LABEL_SCALE, spacing: float = 0.0, turned: bool = False) -> None:
+        t = self.text
+        if self.state[:2] != (font, size):
+            t.setFont(font, size)
+        if not self.state or self.state[2] != scale:
+            t.setHorizScale(scale)
+        if not self.state or self.state[3] != spacing:
             t.setCharSpace(spacing)
+        self.state = (font, size, scale, spacing)
+        if turned:  # read downwards, the glyphs' tops toward the right edge of the page
+            t.setTextTransform(0, -1, 1, 0, x, _y(baseline))
+        else:
+            t.setTextOrigin(x, _y(baseline))
         t.textOut(text)
-        self.c.drawText(t)
 
     def headings(self) -> None:
-        c, g, spec = self.c, self.grid, self.spec
+        g, spec = self.grid, self.spec
         if "title" in spec:
             line, column, text = spec["title"]
             self._text(self.rx(column) + 0.02 * 72, g.top(line) + 12.0, text, 13.0, "Helvetica-Bold", 100, 0.4)
         for line, text in spec.get("side", []):  # down the right margin, read with the page turned
-            c.saveState()
-            c.translate(8.46 * 72 - 5.0, _y(g.top(line)))
-            c.rotate(-90)
-            t = c.beginText(0, 0)
-            t.setFont(LABEL_FONT, 5.5)
-            t.setCharSpace(0.5)
-            t.textOut(text)
-            c.drawText(t)
-            c.restoreState()
+            self._text(8.46 * 72 - 5.0, g.top(line), text, 5.5, LABEL_FONT, 100, 0.5, turned=True)
         numbers = spec.get("line_numbers", [])
         for n, text in enumerate(numbers[1:]):
             top = g.top(numbers[0] + n * g.service_line_step)
@@ -162,7 +168,7 @@ class _Form:
 
 
 def render_pages(pages: list[dict], grid: Grid, form: dict | None, offset: tuple[float, float]) -> bytes:
-    """One PDF of form pages. `pages`: dicts with `values` ([(item name, text)]) and `footer`
+    """One PDF of form pages. `pages`: dicts with `values` ([(Box, text)]) and `footer`
     (left, right) or None; `form` None prints the data only; `offset` (left, top) in points."""
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), invariant=1, pageCompression=1)
@@ -181,8 +187,7 @@ def render_pages(pages: list[dict], grid: Grid, form: dict | None, offset: tuple
         text = canvas.beginText()
         text.setFont(DATA_FONT, DATA_SIZE)
         text.setFillColorRGB(0, 0, 0)
-        for name, value in page["values"]:
-            box = grid.box(name)
+        for box, value in page["values"]:
             text.setTextOrigin(grid.x(box.column), _y(grid.top(box.line) + DATA_BASELINE))
             text.textOut(value)
         canvas.drawText(text)
