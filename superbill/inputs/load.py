@@ -243,7 +243,7 @@ def process_patient(path: str | Path, loaded: LoadedClinic, *, today: dt.date | 
                     date_from: dt.date | None = None, date_to: dt.date | None = None,
                     data=None) -> PatientResult:
     from superbill.engine.claims import build_claims
-    from superbill.engine.scrub import scrub
+    from superbill.engine.scrub import claims_by_date, scrub
     from superbill.engine.scrub.editions import edition_notes
 
     result = PatientResult(str(path))
@@ -255,9 +255,10 @@ def process_patient(path: str | Path, loaded: LoadedClinic, *, today: dt.date | 
     claims = build_claims(result.patient_file, loaded.clinic, loaded.book)
     claims = [c for c in claims if (date_from is None or c.date_of_service >= date_from)
               and (date_to is None or c.date_of_service <= date_to)]
+    days = claims_by_date(claims)
     for claim in claims:
-        result.problems += scrub(claim, loaded.book, file=str(path),
-                                 billing_npi=loaded.clinic.practice.npi, today=today, claims=claims)
+        result.problems += scrub(claim, loaded.book, file=str(path), billing_npi=loaded.clinic.practice.npi,
+                                 today=today, same_date=days[claim.patient_id, claim.date_of_service])
     result.problems += edition_notes(claims, file=str(path))
     result.claims = claims if result.ok else []
     return result

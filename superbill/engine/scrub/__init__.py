@@ -50,14 +50,23 @@ RULES: list[Rule] = [
 
 
 def scrub(claim: Claim, book: CodeBook, *, file: str = "", billing_npi: str | None = None,
-          today: dt.date | None = None, claims: Sequence[Claim] = ()) -> list[Problem]:
-    """Every problem of `claim`, in rule order. `claims`: all claims of the patient file, for the
-    rules that look at the patient's whole day (modifier 25, initial administration codes)."""
-    ctx = ScrubContext(claim, book, file=file, billing_npi=billing_npi, today=today, claims=tuple(claims))
+          today: dt.date | None = None, same_date: Sequence[Claim] = ()) -> list[Problem]:
+    """Every problem of `claim`, in rule order. `same_date`: the patient's claims of the claim's
+    date of service, in claim order (`claims_by_date`), for the rules that look at the patient's
+    whole day (modifier 25, initial administration codes)."""
+    ctx = ScrubContext(claim, book, file=file, billing_npi=billing_npi, today=today, claims=tuple(same_date))
     problems: list[Problem] = []
     for rule in RULES:
         problems.extend(rule(ctx))
     return problems
 
 
-__all__ = ["RULES", "ScrubContext", "scrub"]
+def claims_by_date(claims: Sequence[Claim]) -> dict[tuple[str, dt.date], list[Claim]]:
+    """The claims grouped by patient and date of service, each group in claim order."""
+    groups: dict[tuple[str, dt.date], list[Claim]] = {}
+    for claim in claims:
+        groups.setdefault((claim.patient_id, claim.date_of_service), []).append(claim)
+    return groups
+
+
+__all__ = ["RULES", "ScrubContext", "claims_by_date", "scrub"]

@@ -25,8 +25,9 @@ class ScrubContext:
     file: str = ""
     billing_npi: str | None = None
     today: dt.date | None = None
-    # Every claim of the patient file (this one included); rules about a patient's day use the
-    # ones with the same date of service and rendering provider.
+    # Other claims of the patient's date of service (any others are ignored); rules about the
+    # patient's day use them. Pass the day's claims, not the whole file: a 10,000-session file
+    # would make every claim scan every other.
     claims: tuple[Claim, ...] = field(default_factory=tuple)
 
     @property
