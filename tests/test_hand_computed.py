@@ -5,8 +5,9 @@ Every expected line below was computed by hand from the rules (SPEC "Billing rul
 charge, NDC (11 digits), NDC quantity and unit, and the claim total. Nothing is derived from the
 engine's own helpers.
 
-The clinic's fees (per billing unit): 99213 130.00, 99214 189.00, 96365 450.00, 96366 200.00,
-96374 150.00, J3490 120.00, J2405 4.00, J7050 25.00. Its medications:
+Dates of service are in FY2026 (before 2026-10-01), so no edition note joins the problems; one pair
+sits across the FY2025/FY2026 change. The clinic's fees (per billing unit): 99213 130.00, 99214 189.00,
+96365 450.00, 96366 200.00, 96374 150.00, J3490 120.00, J2405 4.00, J7050 25.00. Its medications:
 
 * ketamine: J3490, NDC 0409-2051-05 (4-4-2 -> 00409205105), 100 mg/mL, multi-dose
 * ketamine-sagent: the same, its NDC given per session: 25021-684-05 (5-3-2 -> 25021068405)
@@ -66,114 +67,114 @@ def ketamine(mg, drug="ketamine", **extra):
 # ---- the sessions, in file order (index = sessions[i]); the dates keep independent cases apart
 SESSIONS = [
     # 0-7: the infusion boundaries, and NDCs in every 10-digit layout
-    visit("2026-10-01", start="09:00", end="09:15", meds=[ketamine(50)]),                     # 15 min: a push
-    visit("2026-10-02", start="09:00", end="09:16", meds=[ketamine(50)]),                     # 16 min
-    visit("2026-10-05", start="09:00", end="10:30", meds=[ketamine(100)]),                    # 90 min
-    visit("2026-10-06", start="09:00", end="10:31", meds=[ketamine(150)]),                    # 91 min
-    visit("2026-10-07", start="09:00", end="11:30",
+    visit("2026-08-01", start="09:00", end="09:15", meds=[ketamine(50)]),                     # 15 min: a push
+    visit("2026-08-02", start="09:00", end="09:16", meds=[ketamine(50)]),                     # 16 min
+    visit("2026-08-05", start="09:00", end="10:30", meds=[ketamine(100)]),                    # 90 min
+    visit("2026-08-06", start="09:00", end="10:31", meds=[ketamine(150)]),                    # 91 min
+    visit("2026-08-07", start="09:00", end="11:30",
           meds=[ketamine(250, "ketamine-sagent", ndc="25021-684-05")]),                       # 150 min
-    visit("2026-10-08", start="09:00", end="11:31", meds=[ketamine(200, "ketamine-repack")]),  # 151 min
-    visit("2026-10-09", start="09:00", end="12:30", meds=[ketamine(35, "ketamine-eugia")]),    # 210 min
-    visit("2026-10-12", start="09:00", end="12:31", meds=[ketamine(300, "ketamine-sdv")]),     # 211 min
+    visit("2026-08-08", start="09:00", end="11:31", meds=[ketamine(200, "ketamine-repack")]),  # 151 min
+    visit("2026-08-09", start="09:00", end="12:30", meds=[ketamine(35, "ketamine-eugia")]),    # 210 min
+    visit("2026-08-12", start="09:00", end="12:31", meds=[ketamine(300, "ketamine-sdv")]),     # 211 min
     # 8: the protocol: E/M-25, ondansetron 4 mg single-dose with nothing discarded (JZ)
-    visit("2026-10-13", start="09:00", end="10:00", meds=[ketamine(70)], protocol="ketamine-infusion"),
+    visit("2026-08-13", start="09:00", end="10:00", meds=[ketamine(70)], protocol="ketamine-infusion"),
     # 9-14: waste on single-dose containers (multi-dose vials never bill waste: refused on input)
-    visit("2026-10-14", start="09:00", end="09:40", meds=[ketamine(80), {"drug": "ondansetron", "dose_mg": 3, "wasted_mg": 1}]),
-    visit("2026-10-15", start="09:00", end="09:10", meds=[{"drug": "ondansetron", "dose_mg": 0.5, "wasted_mg": 0.4}]),
-    visit("2026-10-16", start="09:00", end="09:50", meds=[ketamine(70, "ketamine-sdv", wasted_mg=30)]),
-    visit("2026-10-19", start="09:00", end="09:40", meds=[ketamine(80, "ketamine-sdv", wasted_mg=20, charge=160)]),
-    visit("2026-10-26", start="09:00", end="09:05", meds=[{"drug": "ondansetron", "dose_mg": 6, "wasted_mg": 2, "charge": 30}]),
-    visit("2026-10-27", start="09:00", end="09:10", meds=[{"drug": "ondansetron", "dose_mg": 2.5, "wasted_mg": 1.5}]),
+    visit("2026-08-14", start="09:00", end="09:40", meds=[ketamine(80), {"drug": "ondansetron", "dose_mg": 3, "wasted_mg": 1}]),
+    visit("2026-08-15", start="09:00", end="09:10", meds=[{"drug": "ondansetron", "dose_mg": 0.5, "wasted_mg": 0.4}]),
+    visit("2026-08-16", start="09:00", end="09:50", meds=[ketamine(70, "ketamine-sdv", wasted_mg=30)]),
+    visit("2026-08-19", start="09:00", end="09:40", meds=[ketamine(80, "ketamine-sdv", wasted_mg=20, charge=160)]),
+    visit("2026-08-26", start="09:00", end="09:05", meds=[{"drug": "ondansetron", "dose_mg": 6, "wasted_mg": 2, "charge": 30}]),
+    visit("2026-08-27", start="09:00", end="09:10", meds=[{"drug": "ondansetron", "dose_mg": 2.5, "wasted_mg": 1.5}]),
     # 15: a volume-dosed, per-volume single-dose container with waste: 250 mL given, 2250 mg = 250 mL discarded
-    visit("2026-10-28", start="09:00", end="10:00",
+    visit("2026-08-28", start="09:00", end="10:00",
           meds=[ketamine(100), {"drug": "saline-sdv", "volume_ml": 250, "wasted_mg": 2250}]),
     # 16-18: supply codes as services
-    visit("2026-10-29", start="09:00", end="10:00", meds=[ketamine(60)],
+    visit("2026-08-29", start="09:00", end="10:00", meds=[ketamine(60)],
           services=[{"code": "J7050", "units": 1, "ndc": "0338-0049-02", "ndc_quantity": 250, "ndc_unit": "ML"}]),
-    visit("2026-10-30", start="09:00", end="09:30", meds=[ketamine(60)], services=[{"code": "J7050", "units": 1}]),
-    visit("2026-11-02", start="09:00", end="09:30", meds=[ketamine(60)], services=[{"code": "J7050", "ndc": "0338-0049-02"}]),
+    visit("2026-08-30", start="09:00", end="09:30", meds=[ketamine(60)], services=[{"code": "J7050", "units": 1}]),
+    visit("2026-09-02", start="09:00", end="09:30", meds=[ketamine(60)], services=[{"code": "J7050", "ndc": "0338-0049-02"}]),
     # 19: telehealth E/M alone is fine
-    visit("2026-11-03", services=[{"code": "99213"}], place_of_service="10"),
+    visit("2026-09-03", services=[{"code": "99213"}], place_of_service="10"),
     # 20-21: same day, morning infusion, afternoon visit (25 across claims); file order reversed on purpose
-    visit("2026-11-04", services=[{"code": "99214"}], time="15:00"),
-    visit("2026-11-04", start="09:00", end="10:00", meds=[ketamine(100)]),
+    visit("2026-09-04", services=[{"code": "99214"}], time="15:00"),
+    visit("2026-09-04", start="09:00", end="10:00", meds=[ketamine(100)]),
     # 22-23: same day, morning visit (time 08:30), afternoon infusion: the visit is claim 1
-    visit("2026-11-05", start="14:00", end="15:00", meds=[ketamine(100)]),
-    visit("2026-11-05", services=[{"code": "99213"}], time="08:30"),
+    visit("2026-09-05", start="14:00", end="15:00", meds=[ketamine(100)]),
+    visit("2026-09-05", services=[{"code": "99213"}], time="08:30"),
     # 24-25: same day, two initial administration codes on two claims without XE/59
-    visit("2026-11-06", start="08:00", end="09:00", meds=[ketamine(100)]),
-    visit("2026-11-06", start="14:00", end="14:10", meds=[{"drug": "ondansetron", "dose_mg": 4}]),
+    visit("2026-09-06", start="08:00", end="09:00", meds=[ketamine(100)]),
+    visit("2026-09-06", start="14:00", end="14:10", meds=[{"drug": "ondansetron", "dose_mg": 4}]),
     # 26: an end time typo: 14 h 40 min
-    visit("2026-11-09", start="09:05", end="23:45", meds=[ketamine(100)]),
+    visit("2026-09-09", start="09:05", end="23:45", meds=[ketamine(100)]),
     # 27: ketamine above the shipped max_dose_mg (500)
-    visit("2026-11-10", start="09:00", end="10:00", meds=[ketamine(700)]),
+    visit("2026-09-10", start="09:00", end="10:00", meds=[ketamine(700)]),
 ]
 
 N = None
 # claim id -> (lines as (code, modifiers, units, charge, ndc, ndc quantity, ndc unit), total)
 EXPECTED = {
-    "H1-20261001": ([("96374", "", 1, "150.00", N, N, N), ("J3490", "", 1, "120.00", "00409205105", "0.5", "ML")], "270.00"),
-    "H1-20261002": ([("96365", "", 1, "450.00", N, N, N), ("J3490", "", 1, "120.00", "00409205105", "0.5", "ML")], "570.00"),
-    "H1-20261005": ([("96365", "", 1, "450.00", N, N, N), ("J3490", "", 1, "120.00", "00409205105", "1", "ML")], "570.00"),
-    "H1-20261006": ([("96365", "", 1, "450.00", N, N, N), ("96366", "", 1, "200.00", N, N, N),
+    "H1-20260801": ([("96374", "", 1, "150.00", N, N, N), ("J3490", "", 1, "120.00", "00409205105", "0.5", "ML")], "270.00"),
+    "H1-20260802": ([("96365", "", 1, "450.00", N, N, N), ("J3490", "", 1, "120.00", "00409205105", "0.5", "ML")], "570.00"),
+    "H1-20260805": ([("96365", "", 1, "450.00", N, N, N), ("J3490", "", 1, "120.00", "00409205105", "1", "ML")], "570.00"),
+    "H1-20260806": ([("96365", "", 1, "450.00", N, N, N), ("96366", "", 1, "200.00", N, N, N),
                      ("J3490", "", 1, "120.00", "00409205105", "1.5", "ML")], "770.00"),
-    "H1-20261007": ([("96365", "", 1, "450.00", N, N, N), ("96366", "", 1, "200.00", N, N, N),
+    "H1-20260807": ([("96365", "", 1, "450.00", N, N, N), ("96366", "", 1, "200.00", N, N, N),
                      ("J3490", "", 1, "120.00", "25021068405", "2.5", "ML")], "770.00"),
-    "H1-20261008": ([("96365", "", 1, "450.00", N, N, N), ("96366", "", 2, "400.00", N, N, N),
+    "H1-20260808": ([("96365", "", 1, "450.00", N, N, N), ("96366", "", 2, "400.00", N, N, N),
                      ("J3490", "", 1, "120.00", "71872729601", "2", "ML")], "970.00"),
-    "H1-20261009": ([("96365", "", 1, "450.00", N, N, N), ("96366", "", 2, "400.00", N, N, N),
+    "H1-20260809": ([("96365", "", 1, "450.00", N, N, N), ("96366", "", 2, "400.00", N, N, N),
                      ("J3490", "", 1, "120.00", "55150043810", "3.5", "ML")], "970.00"),
-    "H1-20261012": ([("96365", "", 1, "450.00", N, N, N), ("96366", "", 3, "600.00", N, N, N),
+    "H1-20260812": ([("96365", "", 1, "450.00", N, N, N), ("96366", "", 3, "600.00", N, N, N),
                      ("J3490", "JZ", 1, "120.00", "65219018605", "3", "ML")], "1170.00"),
-    "H1-20261013": ([("99214", "25", 1, "189.00", N, N, N), ("96365", "", 1, "450.00", N, N, N),
+    "H1-20260813": ([("99214", "25", 1, "189.00", N, N, N), ("96365", "", 1, "450.00", N, N, N),
                      ("J3490", "", 1, "120.00", "00409205105", "0.7", "ML"),
                      ("J2405", "JZ", 4, "16.00", "00409000925", "2", "ML")], "775.00"),
     # 3 mg given = 3 units, 1 mg discarded = 1 JW unit (0.5 mL)
-    "H1-20261014": ([("96365", "", 1, "450.00", N, N, N), ("J3490", "", 1, "120.00", "00409205105", "0.8", "ML"),
+    "H1-20260814": ([("96365", "", 1, "450.00", N, N, N), ("J3490", "", 1, "120.00", "00409205105", "0.8", "ML"),
                      ("J2405", "", 3, "12.00", "00409000925", "1.5", "ML"),
                      ("J2405", "JW", 1, "4.00", "00409000925", "0.5", "ML")], "586.00"),
     # 0.5 + 0.4 mg is inside the one 1 mg unit: nothing billable discarded, JZ
-    "H1-20261015": ([("96374", "", 1, "150.00", N, N, N), ("J2405", "JZ", 1, "4.00", "00409000925", "0.25", "ML")], "154.00"),
+    "H1-20260815": ([("96374", "", 1, "150.00", N, N, N), ("J2405", "JZ", 1, "4.00", "00409000925", "0.25", "ML")], "154.00"),
     # unclassified single-dose with waste: the JW line is 1 unit priced for 30 of the 70 mg: 120 x 30/70 = 51.43
-    "H1-20261016": ([("96365", "", 1, "450.00", N, N, N), ("J3490", "", 1, "120.00", "65219018605", "0.7", "ML"),
+    "H1-20260816": ([("96365", "", 1, "450.00", N, N, N), ("J3490", "", 1, "120.00", "65219018605", "0.7", "ML"),
                      ("J3490", "JW", 1, "51.43", "65219018605", "0.3", "ML")], "621.43"),
     # the medication's own charge prices the waste: 160 x 20/80 = 40.00
-    "H1-20261019": ([("96365", "", 1, "450.00", N, N, N), ("J3490", "", 1, "160.00", "65219018605", "0.8", "ML"),
+    "H1-20260819": ([("96365", "", 1, "450.00", N, N, N), ("J3490", "", 1, "160.00", "65219018605", "0.8", "ML"),
                      ("J3490", "JW", 1, "40.00", "65219018605", "0.2", "ML")], "650.00"),
     # 30.00 for 6 units = 5.00 a unit; 2 mg discarded = 2 JW units = 10.00
-    "H1-20261026": ([("96374", "", 1, "150.00", N, N, N), ("J2405", "", 6, "30.00", "00409000925", "3", "ML"),
+    "H1-20260826": ([("96374", "", 1, "150.00", N, N, N), ("J2405", "", 6, "30.00", "00409000925", "3", "ML"),
                      ("J2405", "JW", 2, "10.00", "00409000925", "1", "ML")], "190.00"),
     # a 4 mg vial: 2.5 mg given rounds up to 3 units, 1.5 mg discarded rounds down: floor(4.0 - 3) = 1 JW unit
-    "H1-20261027": ([("96374", "", 1, "150.00", N, N, N), ("J2405", "", 3, "12.00", "00409000925", "1.25", "ML"),
+    "H1-20260827": ([("96374", "", 1, "150.00", N, N, N), ("J2405", "", 3, "12.00", "00409000925", "1.25", "ML"),
                      ("J2405", "JW", 1, "4.00", "00409000925", "0.75", "ML")], "166.00"),
-    "H1-20261028": ([("96365", "", 1, "450.00", N, N, N), ("J3490", "", 1, "120.00", "00409205105", "1", "ML"),
+    "H1-20260828": ([("96365", "", 1, "450.00", N, N, N), ("J3490", "", 1, "120.00", "00409205105", "1", "ML"),
                      ("J7050", "", 1, "25.00", "00338004902", "250", "ML"),
                      ("J7050", "JW", 1, "25.00", "00338004902", "250", "ML")], "620.00"),
-    "H1-20261029": ([("J7050", "", 1, "25.00", "00338004902", "250", "ML"), ("96365", "", 1, "450.00", N, N, N),
+    "H1-20260829": ([("J7050", "", 1, "25.00", "00338004902", "250", "ML"), ("96365", "", 1, "450.00", N, N, N),
                      ("J3490", "", 1, "120.00", "00409205105", "0.6", "ML")], "595.00"),
-    "H1-20261030": ([("J7050", "", 1, "25.00", N, N, N), ("96365", "", 1, "450.00", N, N, N),
+    "H1-20260830": ([("J7050", "", 1, "25.00", N, N, N), ("96365", "", 1, "450.00", N, N, N),
                      ("J3490", "", 1, "120.00", "00409205105", "0.6", "ML")], "595.00"),
     # ndc alone: 1 unit, NDC quantity 1 UN
-    "H1-20261102": ([("J7050", "", 1, "25.00", "00338004902", "1", "UN"), ("96365", "", 1, "450.00", N, N, N),
+    "H1-20260902": ([("J7050", "", 1, "25.00", "00338004902", "1", "UN"), ("96365", "", 1, "450.00", N, N, N),
                      ("J3490", "", 1, "120.00", "00409205105", "0.6", "ML")], "595.00"),
-    "H1-20261103": ([("99213", "", 1, "130.00", N, N, N)], "130.00"),
-    "H1-20261104": ([("96365", "", 1, "450.00", N, N, N), ("J3490", "", 1, "120.00", "00409205105", "1", "ML")], "570.00"),
-    "H1-20261104-2": ([("99214", "25", 1, "189.00", N, N, N)], "189.00"),
-    "H1-20261105": ([("99213", "25", 1, "130.00", N, N, N)], "130.00"),
-    "H1-20261105-2": ([("96365", "", 1, "450.00", N, N, N), ("J3490", "", 1, "120.00", "00409205105", "1", "ML")], "570.00"),
-    "H1-20261106": ([("96365", "", 1, "450.00", N, N, N), ("J3490", "", 1, "120.00", "00409205105", "1", "ML")], "570.00"),
-    "H1-20261106-2": ([("96374", "", 1, "150.00", N, N, N), ("J2405", "JZ", 4, "16.00", "00409000925", "2", "ML")], "166.00"),
+    "H1-20260903": ([("99213", "", 1, "130.00", N, N, N)], "130.00"),
+    "H1-20260904": ([("96365", "", 1, "450.00", N, N, N), ("J3490", "", 1, "120.00", "00409205105", "1", "ML")], "570.00"),
+    "H1-20260904-2": ([("99214", "25", 1, "189.00", N, N, N)], "189.00"),
+    "H1-20260905": ([("99213", "25", 1, "130.00", N, N, N)], "130.00"),
+    "H1-20260905-2": ([("96365", "", 1, "450.00", N, N, N), ("J3490", "", 1, "120.00", "00409205105", "1", "ML")], "570.00"),
+    "H1-20260906": ([("96365", "", 1, "450.00", N, N, N), ("J3490", "", 1, "120.00", "00409205105", "1", "ML")], "570.00"),
+    "H1-20260906-2": ([("96374", "", 1, "150.00", N, N, N), ("J2405", "JZ", 4, "16.00", "00409000925", "2", "ML")], "166.00"),
     # 880 min: 96366 x ((880 - 91) // 60 + 1) = x14 = 2800.00
-    "H1-20261109": ([("96365", "", 1, "450.00", N, N, N), ("96366", "", 14, "2800.00", N, N, N),
+    "H1-20260909": ([("96365", "", 1, "450.00", N, N, N), ("96366", "", 14, "2800.00", N, N, N),
                      ("J3490", "", 1, "120.00", "00409205105", "1", "ML")], "3370.00"),
-    "H1-20261110": ([("96365", "", 1, "450.00", N, N, N), ("J3490", "", 1, "120.00", "00409205105", "7", "ML")], "570.00"),
+    "H1-20260910": ([("96365", "", 1, "450.00", N, N, N), ("J3490", "", 1, "120.00", "00409205105", "7", "ML")], "570.00"),
 }
 
 EXPECTED_WARNINGS = [
     ("sessions[17].services[0]", "J7050 has no NDC: payers that require one on drug and supply codes deny the line "
                                  "(give ndc on the service, with ndc_quantity and ndc_unit)"),
-    ("sessions[25].infusion", "96374 is a second initial administration code for the patient on 2026-11-06 "
-                              "(96365 on claim H1-20261106): a separate encounter's initial code needs modifier XE or 59"),
+    ("sessions[25].infusion", "96374 is a second initial administration code for the patient on 2026-09-06 "
+                              "(96365 on claim H1-20260906): a separate encounter's initial code needs modifier XE or 59"),
     ("sessions[26].infusion", "the infusion runs 14 h 40 min, over six hours: check its start and end times"),
     ("sessions[27].medications[0]", "J3490 (ketamine): 700 mg is above the medication's max_dose_mg of 500 mg: check the dose"),
 ]
@@ -210,18 +211,18 @@ def test_hand_computed_claims(clinic, tmp_path):
 
 def test_hand_computed_descriptions(clinic, tmp_path):
     claims = {c.claim_id: c for c in process_patient(patient_file(tmp_path, "hand", SESSIONS), clinic, today=NOW).claims}
-    waste = [line.description for line in claims["H1-20261016"].lines if line.code == "J3490"]
+    waste = [line.description for line in claims["H1-20260816"].lines if line.code == "J3490"]
     assert waste == ["Ketamine HCl 100 mg/mL 70 mg IV", "Ketamine HCl 100 mg/mL 30 mg discarded"]
-    assert [line.description for line in claims["H1-20261027"].lines[1:]] == [
+    assert [line.description for line in claims["H1-20260827"].lines[1:]] == [
         "Ondansetron HCl 2 mg/mL 2.5 mg IV", "Ondansetron HCl 2 mg/mL 1.5 mg discarded"]
 
 
 @pytest.mark.parametrize("pos, session, message", [
-    ("02", visit("2026-11-11", start="09:00", end="09:10", meds=[{"drug": "ondansetron", "dose_mg": 4}]),
+    ("02", visit("2026-09-11", start="09:00", end="09:10", meds=[{"drug": "ondansetron", "dose_mg": 4}]),
      "drug administration and drug lines (96374, J2405) cannot be billed with telehealth place of service 02"),
-    ("10", visit("2026-11-11", start="09:00", end="10:00", meds=[ketamine(100)]),
+    ("10", visit("2026-09-11", start="09:00", end="10:00", meds=[ketamine(100)]),
      "an infusion cannot be billed with telehealth place of service 10"),
-    ("10", visit("2026-11-11", services=[{"code": "99213"}, {"code": "J7050", "ndc": "0338-0049-02"}]),
+    ("10", visit("2026-09-11", services=[{"code": "99213"}, {"code": "J7050", "ndc": "0338-0049-02"}]),
      "drug administration and drug lines (J7050) cannot be billed with telehealth place of service 10"),
 ])
 def test_hand_computed_telehealth_refusals(clinic, tmp_path, pos, session, message):
@@ -232,7 +233,7 @@ def test_hand_computed_telehealth_refusals(clinic, tmp_path, pos, session, messa
 
 
 def test_hand_computed_fifth_modifier_refused(clinic, tmp_path):
-    session = visit("2026-11-12", start="09:00", end="10:00", meds=[ketamine(100)],
+    session = visit("2026-09-12", start="09:00", end="10:00", meds=[ketamine(100)],
                     services=[{"code": "99214", "modifiers": ["GT", "95", "GA", "KX"]}])
     result = process_patient(patient_file(tmp_path, "mods", [session]), clinic, today=NOW)
     assert result.claims == []
@@ -270,3 +271,17 @@ def test_837p_of_a_supply_service_and_an_unclassified_jw_line(tmp_path):
         "SV1*HC:J3490:JW::::KETAMINE HCL 100 MG/ML 30 MG DISCARDED*51.43*UN*1***1:2", "LIN**N4*00409205105", "CTP****0.3*ML",
         "SV1*HC:J2405:JZ*16.00*UN*4***1:2", "LIN**N4*00409000925", "CTP****2*ML",
     ]
+
+
+@pytest.mark.parametrize("day, problems, claims", [
+    # E11.A (type 2 diabetes in remission) is new in FY2026, valid from 2025-10-01
+    ("2025-09-30", [("error", "sessions[0].diagnoses[0]",
+                     "E11.A is not valid on 2025-09-30 (ICD-10-CM FY2025): it is valid from 2025-10-01")], []),
+    ("2025-10-01", [], [("H1-20251001", [("96365", "", 1, "450.00", N, N, N),
+                                         ("J3490", "", 1, "120.00", "00409205105", "1", "ML")], "570.00")]),
+])
+def test_hand_computed_codes_around_an_edition_change(clinic, tmp_path, day, problems, claims):
+    session = {**visit(day, start="09:00", end="10:00", meds=[ketamine(100)]), "diagnoses": ["E11.A", "G90.511"]}
+    result = process_patient(patient_file(tmp_path, "edition", [session]), clinic, today=NOW)
+    assert [(p.severity, p.path, p.message) for p in result.problems] == problems
+    assert [(c.claim_id, as_rows(c), c.as_json()["total_charge"]) for c in result.claims] == claims
