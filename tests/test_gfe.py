@@ -556,3 +556,46 @@ def test_a_0_1_ledger_migrates_to_hold_estimates_and_keeps_its_runs(tmp_path):
     assert db.execute("PRAGMA user_version").fetchone()[0] == ledger_schema.latest_version() >= 3
     assert db.execute("SELECT value FROM counters WHERE name = 'interchange'").fetchone()[0] == 2  # untouched
     db.close()
+
+
+# ---------------------------------------------------------------- the SPEC's file, the schema, the options
+
+
+SPEC_GFE = """
+patient: ../patients/example.yaml
+provider: dr-lee
+scheduled_on: 2026-11-20
+diagnoses: [G90.511]
+plan:
+  sessions: 6
+  start: 2026-12-01
+  end: 2026-12-14
+  infusion_minutes: 240
+  medications: [{drug: ketamine, dose_mg: 140}]
+  services: [{code: "99214"}]
+"""
+
+
+def test_the_specs_gfe_file_as_written(clinic):
+    source = clinic / "gfe" / "spec.yaml"
+    source.write_text(SPEC_GFE)
+    checked = run("check", source, clinic=clinic / "clinic.yaml")
+    assert checked.exit_code == 0
+    out = clinic / "spec.pdf"
+    result = gfe(clinic, source, out)
+    assert result.exit_code == 0, result.stderr
+    assert "Total expected charges from Example Ketamine Clinic LLC for 6 sessions $8,154.00" in flat(pdf_text(out))
+
+
+def test_schema_gfe_and_the_date_options(clinic):
+    import json
+
+    schema = json.loads(run("schema", "gfe").stdout)
+    assert {"patient", "provider", "scheduled_on", "requested_on", "diagnoses", "plan"} <= set(schema["properties"])
+    both = gfe(clinic, clinic / "requests" / "example.yaml", clinic / "x.pdf", "--scheduled-on", "2026-11-20",
+               "--requested-on", "2026-11-20")
+    assert both.exit_code == 2 and "give --scheduled-on or --requested-on, not both" in both.stderr
+    asked = gfe(clinic, clinic / "requests" / "example.yaml", clinic / "asked.pdf", "--requested-on", "2026-11-25")
+    assert asked.exit_code == 0, asked.stderr
+    assert asked.stdout.strip().endswith("due 2026-12-01")  # Fri 27, Mon 30, Tue Dec 1 (Thanksgiving skipped)
+    assert "Estimate requested on November 25, 2026" in flat(pdf_text(clinic / "asked.pdf"))
