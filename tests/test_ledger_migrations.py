@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from superbill.batch import ledger_schema
 from superbill.batch.ledger import Candidate, Ledger, LedgerError, run_lines
+from superbill.inputs.starter import write_starter
 
 FIXTURE = Path(__file__).parent / "fixtures" / "ledger-v0.1.sqlite3"
 
@@ -28,6 +31,12 @@ def old_ledger(tmp_path) -> Path:
     path = tmp_path / "superbill-ledger.sqlite3"
     shutil.copyfile(FIXTURE, path)
     return path
+
+
+def dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
 
 
 def user_version(path: Path) -> int:
@@ -162,3 +171,33 @@ def test_a_failing_migration_leaves_the_file_as_it_was(old_ledger, monkeypatch):
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     db.close()
     assert "half" not in tables and "payer_claim_numbers" not in tables
+
+
+def test_ledger_list_through_the_cli_opens_and_migrates_the_old_ledger(tmp_path):
+    from helpers import run
+
+    write_starter(tmp_path)
+    shutil.copyfile(FIXTURE, tmp_path / "superbill-ledger.sqlite3")
+    listing = run("ledger", "list", clinic=tmp_path / "clinic.yaml")
+    assert listing.exit_code == 0, listing.output
+    runs = [line for line in listing.stdout.splitlines() if line.startswith("run ")]
+    assert [line.split("  ")[2:4] for line in runs] == [["done", "interchange 000000001"],
+                                                         ["done", "interchange 000000002"]]
+    assert [line for line in listing.stdout.splitlines() if line.startswith("    ")][:5] == OLD_CLAIM_LINES
+    assert user_version(tmp_path / "superbill-ledger.sqlite3") == ledger_schema.latest_version()
+
+
+def test_recovery_of_a_killed_replacement_run_records_the_payer_number(old_ledger):
+    with Ledger(old_ledger) as book:
+        old = book.db.execute("SELECT content_hash FROM claims WHERE claim_id = 'P0001-20261102'").fetchone()[0]
+        plan = book.begin_run([Candidate("P0001-20261102", old, "P0001", "2026-11-02", "1035.00", frequency="8",
+                                         payer_claim_number="PCN9")], ["837p"], resubmit=False,
+                              output_dir=old_ledger.parent)
+        (old_ledger.parent / "claims-000000003.837").write_text("ISA...")
+        book.plan_files(plan.run_id, ["claims-000000003.837"])
+        book.db.execute("UPDATE runs SET pid = ? WHERE run_id = ?", (dead_pid(), plan.run_id))
+    with Ledger(old_ledger) as book:
+        (note,) = book.recover()
+        assert note.completed
+        assert [(n["payer_claim_number"], n["source"]) for n in book.payer_claim_numbers("P0001-20261102")] == \
+            [("PCN9", "void")]

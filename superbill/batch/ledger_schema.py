@@ -9,8 +9,8 @@ Before the first migration of a ledger that already holds runs, a copy of it is 
 
 Adding a migration is one function appended at the end of this module:
 
-    @migration(3)
-    def _v3_line_control_numbers(db: sqlite3.Connection) -> None:
+    @migration(4)  # the number after the last one below
+    def _v4_line_control_numbers(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE claims ADD COLUMN ...")
 
 Rules: the number is the next one (checked when the module loads); a migration only adds (tables,
