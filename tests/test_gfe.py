@@ -599,3 +599,14 @@ def test_schema_gfe_and_the_date_options(clinic):
     assert asked.exit_code == 0, asked.stderr
     assert asked.stdout.strip().endswith("due 2026-12-01")  # Fri 27, Mon 30, Tue Dec 1 (Thanksgiving skipped)
     assert "Estimate requested on November 25, 2026" in flat(pdf_text(clinic / "asked.pdf"))
+
+
+def test_an_output_that_cannot_be_written_is_one_line_and_records_nothing(clinic):
+    blocker = clinic / "afile"
+    blocker.write_text("")
+    result = gfe(clinic, clinic / "gfe" / "example.yaml", blocker / "gfe.pdf")
+    assert result.exit_code == 1
+    assert stderr_lines(result) == [f"{blocker / 'gfe.pdf'}: error: cannot be written (File exists); "
+                                    "no estimate recorded"]
+    listing = run("ledger", "list", "--ledger", clinic / "ledger.sqlite3", clinic=clinic / "clinic.yaml")
+    assert "estimate " not in listing.stdout

@@ -148,7 +148,7 @@ def issue_estimate(source: str | Path, loaded, output: str | Path, *, as_html: b
     from superbill.documents.templating import TemplateProblem, templates_folder
     from superbill.engine.estimate import content_hash
     from superbill.outfiles import ensure_folder, write_atomic
-    from superbill.problems import InputRejected
+    from superbill.problems import ERROR, InputRejected, Problem
 
     prepared = prepare_estimate(source, loaded, today=today, scheduled_on=scheduled_on, requested_on=requested_on)
     try:
@@ -168,8 +168,12 @@ def issue_estimate(source: str | Path, loaded, output: str | Path, *, as_html: b
         try:
             context = gfe_context(prepared, loaded, number)
             data = render_gfe(context, user_dir, prepared.images.files, as_html=as_html)
-            ensure_folder(target.parent)
-            write_atomic(target, data)
+            try:
+                ensure_folder(target.parent)
+                write_atomic(target, data)
+            except OSError as exc:
+                raise InputRejected([Problem(str(target), "", ERROR,
+                                             f"cannot be written ({exc.strerror or exc}); no estimate recorded")]) from None
         except BaseException:
             if new:
                 forget_estimate(ledger, number)
