@@ -610,3 +610,27 @@ def test_an_output_that_cannot_be_written_is_one_line_and_records_nothing(clinic
                                     "no estimate recorded"]
     listing = run("ledger", "list", "--ledger", clinic / "ledger.sqlite3", clinic=clinic / "clinic.yaml")
     assert "estimate " not in listing.stdout
+
+
+def test_an_uninsured_patient_file_needs_no_insurance_block(clinic):
+    patient = read_yaml(clinic / "patients" / "example.yaml")
+    del patient["insurance"]
+    write_yaml(clinic / "patients" / "uninsured.yaml", patient)
+    data = gfe_data(clinic)
+    data["patient"] = "../patients/uninsured.yaml"
+    source = write_gfe(clinic, "uninsured", data)
+    assert line_rows(estimate_of(clinic, source).lines) == SIX_SESSION_LINES
+    out = clinic / "uninsured.pdf"
+    result = gfe(clinic, source, out)
+    assert result.exit_code == 0, result.stderr
+    words = flat(pdf_text(out))
+    assert "Patient name Jane Doe Date of birth 01/01/1980" in words
+    assert "Total expected charges from Example Ketamine Clinic LLC for 6 sessions $8,154.00" in words
+    assert "Self-pay" not in words and "SELFPAY" not in words
+    patient["patient"]["dob"] = "2027-01-01"
+    write_yaml(clinic / "patients" / "uninsured.yaml", patient)
+    refused = gfe(clinic, source, clinic / "x.pdf")
+    assert refused.exit_code == 1
+    assert stderr_lines(refused) == [f"{source}: patient: error: the patient file cannot be used: "
+                                     f"{clinic / 'gfe' / '..' / 'patients' / 'uninsured.yaml'}: sessions[0].date: "
+                                     "error: the visit is before the patient's birth date"]

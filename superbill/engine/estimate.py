@@ -79,6 +79,22 @@ class Estimate:
         return self.deadline.late(self.issued_on)
 
 
+@dataclass(frozen=True)
+class _Billable:
+    patient: object
+    insurance: object
+
+
+def _billable(patient_file) -> _Billable:
+    """The claim builder reads the insurance only for its filing indicator (Medicare's assignment rule);
+    an uninsured patient's planned session goes through it as self-pay commercial (CI), which changes
+    no line and no charge."""
+    from superbill.inputs.models import Insurance
+
+    insurance = patient_file.insurance or Insurance(payer_name="Self-pay", payer_id="SELFPAY", member_id="SELFPAY")
+    return _Billable(patient_file.patient, insurance)
+
+
 def _claim_care(care: PlannedCare) -> PlannedCare:
     if care.diagnoses:
         return care
@@ -112,7 +128,7 @@ def estimate_problems(care: PlannedCare, patient_file, loaded, file: str,
     """Scrubber problems of the planned session, and the estimate's own checks, against `file`."""
     from superbill.engine.letter_plan import plan_problems
 
-    problems = plan_problems(_claim_care(care), loaded, file, patient_file)
+    problems = plan_problems(_claim_care(care), loaded, file, _billable(patient_file))
     plan = care.plan
 
     def error(path, message):
@@ -151,7 +167,7 @@ def build_estimate(care: PlannedCare, patient_file, loaded, issued_on: dt.date,
     from superbill.engine.letter_plan import plan_claim
 
     plan = care.plan
-    claim = plan_claim(_claim_care(care), patient_file, loaded)
+    claim = plan_claim(_claim_care(care), _billable(patient_file), loaded)
     first = care.session_dates[0] if care.session_dates else plan.start
     timing = deadline(first_service=first, scheduled_on=care.scheduled_on, requested_on=care.requested_on)
     return Estimate(

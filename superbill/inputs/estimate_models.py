@@ -15,9 +15,11 @@ from pydantic import Field, field_validator, model_validator
 from superbill.inputs.models import (
     POS,
     Diagnosis,
+    Insurance,
     Key,
     LongText,
     MedicationInput,
+    Patient,
     ServiceInput,
     Session,
     Strict,
@@ -79,3 +81,11 @@ class EstimateFile(Strict):
         if self.scheduled_on is not None and self.requested_on is not None:
             raise ValueError("give scheduled_on or requested_on, not both")
         return self
+
+
+class EstimatePatientFile(Strict):
+    """A patient file as an estimate reads it: uninsured patients have no insurance block."""
+
+    patient: Patient
+    insurance: Insurance | None = None
+    sessions: list[Session] = []

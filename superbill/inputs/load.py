@@ -161,7 +161,7 @@ def _session_problems(file: str, patient_file: PatientFile, loaded: LoadedClinic
 
     clinic = loaded.clinic
     patient = patient_file.patient
-    subscriber = patient_file.insurance.subscriber
+    subscriber = patient_file.insurance.subscriber if patient_file.insurance is not None else None
     for s, session in enumerate(patient_file.sessions):
         where = f"sessions[{s}]"
         if clinic.provider(session.provider) is None:
@@ -325,12 +325,27 @@ def load_estimate(path: str | Path, loaded: LoadedClinic, data=None):
             problems.append(Problem(file, f"plan.medications[{i}].drug", ERROR, f"unknown drug {med.drug!r}"))
     patient_file = None
     try:
-        patient_file = load_patient(path.parent / estimate.patient, loaded)
+        patient_file = load_estimate_patient(path.parent / estimate.patient, loaded)
     except InputRejected as exc:
         problems.append(Problem(file, "patient", ERROR, f"the patient file cannot be used: {exc.problems[0].line()}"))
     if problems:
         raise InputRejected(problems)
     return estimate, patient_file
+
+
+def load_estimate_patient(path: str | Path, loaded: LoadedClinic):
+    """The patient file of an estimate: an uninsured patient's file needs no `insurance` block."""
+    from superbill.inputs.estimate_models import EstimatePatientFile
+
+    path = Path(path)
+    data = read_document(path)
+    if not isinstance(data, dict) or "insurance" in data:
+        return load_patient(path, loaded, data)
+    patient_file = _parse(EstimatePatientFile, path, data)
+    problems = _session_problems(str(path), patient_file, loaded)
+    if problems:
+        raise InputRejected(problems)
+    return patient_file
 
 
 GFE_KEYS = {"scheduled_on", "requested_on", "issued_on", "session_dates", "separately_scheduled"}
