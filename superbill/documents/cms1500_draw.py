@@ -30,6 +30,23 @@ FORM_NAME = "cms1500form"
 rl_config.useA85 = 0
 
 
+def font_ref(canvas: Canvas, font: str) -> str:
+    """The document's resource name of a standard font (registering it), for operators written here.
+
+    The text operators are formatted by this module rather than one reportlab call per label and
+    value: reportlab formats each number in Python, which made drawing the form cost more than a
+    whole page of data."""
+    return canvas._doc.getInternalFontName(font)
+
+
+_ESCAPES = str.maketrans({"\\": "\\\\", "(": "\\(", ")": "\\)"})
+
+
+def pdf_string(text: str) -> str:
+    """A PDF literal string's inside: ASCII (the form's text and data are), \\ ( ) escaped."""
+    return text.encode("ascii", "replace").decode("ascii").translate(_ESCAPES)
+
+
 def _y(top: float) -> float:
     return PAGE_HEIGHT - top
 
@@ -46,43 +63,41 @@ class _Form:
         self.c, self.grid, self.spec = canvas, grid, spec
         self.ink = HexColor(spec.get("colors", {}).get("ink", "#d23a2e"))
         self.shade = HexColor(spec.get("colors", {}).get("shade", "#fbe4e1"))
-        self.text = canvas.beginText()  # every label goes into one text object: far fewer operators
+        self.ops: list[str] = []  # every label in one text object, its operators formatted here
         self.state: tuple = ()
 
     def rx(self, column: float) -> float:
         return self.grid.x(column) - RULE_INSET
 
-    def _path(self, commands: list[str], shift: int = 0):
-        path = self.c.beginPath()
-        g = self.grid
+    def _path(self, commands: list[str], shift: int = 0) -> str:
+        """The PDF path operators of drawing commands (H, V, B, T), formatted here: the form has some
+        400 points, and reportlab's own number formatting would cost more than all the rest."""
+        g, ops = self.grid, []
         for command in commands:
             kind, *numbers = command.split()
             a, b, *rest = (float(n) for n in numbers)
             if kind == "H":
-                top = g.top(a + shift)
-                path.moveTo(self.rx(b), _y(top))
-                path.lineTo(self.rx(rest[0]), _y(top))
+                y = _y(g.top(a + shift))
+                ops.append(f"{self.rx(b):.2f} {y:.2f} m {self.rx(rest[0]):.2f} {y:.2f} l")
             elif kind == "V":
-                path.moveTo(self.rx(a), _y(g.top(b + shift)))
-                path.lineTo(self.rx(a), _y(g.top(rest[0] + shift)))
+                x = self.rx(a)
+                ops.append(f"{x:.2f} {_y(g.top(b + shift)):.2f} m {x:.2f} {_y(g.top(rest[0] + shift)):.2f} l")
             elif kind == "B":  # a check box around the character cell (line a, column b)
                 left, top = g.x(b) + COLUMN / 2 - 4.14, g.top(a + shift) + 1.58
-                path.rect(left, _y(top + 8.64), 8.28, 8.64)
+                ops.append(f"{left:.2f} {_y(top + 8.64):.2f} 8.28 8.64 re")
             elif kind == "T":  # a short divider through the middle of column a on line b
                 x, top = g.x(a) + COLUMN / 2, g.top(b + shift)
-                path.moveTo(x, _y(top + 3.6))
-                path.lineTo(x, _y(top + 11.52))
+                ops.append(f"{x:.2f} {_y(top + 3.6):.2f} m {x:.2f} {_y(top + 11.52):.2f} l")
             else:
                 raise ValueError(f"cms1500-form.yaml: unknown drawing command {command!r}")
-        return path
+        return " ".join(ops)
 
     def _stroke(self, commands: list[str], width: float, dash=None, shift_each=None):
         if not commands:
             return
         self.c.setLineWidth(width)
         self.c.setDash(dash or [])
-        for shift in shift_each or [0]:
-            self.c.drawPath(self._path(commands, shift), stroke=1, fill=0)
+        self.c.addLiteral(" ".join(self._path(commands, shift) for shift in shift_each or [0]) + " S")
 
     def draw(self) -> None:
         c, g, spec = self.c, self.grid, self.spec
@@ -98,7 +113,7 @@ class _Form:
         self._stroke(spec.get("thin", []), 0.6)
         self._stroke(row.get("thin", []), 0.6, None, lines)
         self._stroke(spec.get("thick", []), 1.3)
-        self.text.setFillColor(self.ink)
+        c.setFillColor(self.ink)
         for shift in lines:
             for label in row.get("labels", []):
                 self.label(label, shift)
@@ -107,7 +122,7 @@ class _Form:
         for block in spec.get("blocks", []):
             self.block(*block)
         self.headings()
-        c.drawText(self.text)
+        c.addLiteral("BT " + " ".join(self.ops) + " ET")
 
     def label(self, entry: list, shift: int = 0) -> None:
         line, column, text, style, dy, dx = (list(entry) + ["", 0.012, 0.03][len(entry) - 3:])[:6]
@@ -137,19 +152,16 @@ class _Form:
 
     def _text(self, x: float, baseline: float, text: str, size: float, font: str = LABEL_FONT,
               scale: float = LABEL_SCALE, spacing: float = 0.0, turned: bool = False) -> None:
-        t = self.text
+        ops = self.ops
         if self.state[:2] != (font, size):
-            t.setFont(font, size)
+            ops.append(f"{font_ref(self.c, font)} {size:g} Tf")
         if not self.state or self.state[2] != scale:
-            t.setHorizScale(scale)
+            ops.append(f"{scale:g} Tz")
         if not self.state or self.state[3] != spacing:
-            t.setCharSpace(spacing)
+            ops.append(f"{spacing:g} Tc")
         self.state = (font, size, scale, spacing)
-        if turned:  # read downwards, the glyphs' tops toward the right edge of the page
-            t.setTextTransform(0, -1, 1, 0, x, _y(baseline))
-        else:
-            t.setTextOrigin(x, _y(baseline))
-        t.textOut(text)
+        turn = "0 -1 1 0" if turned else "1 0 0 1"  # turned: read downwards, tops toward the page's edge
+        ops.append(f"{turn} {x:.2f} {_y(baseline):.2f} Tm ({pdf_string(text)}) Tj")
 
     def headings(self) -> None:
         g, spec = self.grid, self.spec
@@ -184,13 +196,11 @@ def render_pages(pages: list[dict], grid: Grid, form: dict | None, offset: tuple
         canvas.translate(left, -down)
         if form is not None:
             canvas.doForm(FORM_NAME)
-        text = canvas.beginText()
-        text.setFont(DATA_FONT, DATA_SIZE)
-        text.setFillColorRGB(0, 0, 0)
+        ops = [f"BT {font_ref(canvas, DATA_FONT)} {DATA_SIZE:g} Tf 0 g"]
         for box, value in page["values"]:
-            text.setTextOrigin(grid.x(box.column), _y(grid.top(box.line) + DATA_BASELINE))
-            text.textOut(value)
-        canvas.drawText(text)
+            ops.append(f"1 0 0 1 {grid.x(box.column):.2f} {_y(grid.top(box.line) + DATA_BASELINE):.2f} Tm "
+                       f"({pdf_string(value)}) Tj")
+        canvas.addLiteral(" ".join(ops) + " ET")
         canvas.restoreState()
         if page.get("footer"):
             _footer(canvas, *page["footer"])
