@@ -11,4 +11,6 @@ python=${PYTHON:-$here/../.venv/bin/python}
   "$python" "$here/bench_837p.py"
   echo
   "$python" "$here/bench_superbills.py"
+  echo
+  "$python" "$here/bench_cms1500.py"
 } 2>&1 | tee "${TMPDIR:-/tmp}/superbill-bench-last-run.txt"
