@@ -5,12 +5,15 @@ refused input, and the PDF read back."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 from decimal import Decimal
 from pathlib import Path
 
 import pdfplumber
 import pytest
 from helpers import edit_yaml, make_clinic, read_yaml, run, stderr_lines, write_yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from superbill.engine.business_days import add_business_days, business_days_between, deadline, is_business_day
 from superbill.engine.estimate import EstimateRecord, build_estimate, overrun_problems, planned_care
@@ -634,3 +637,69 @@ def test_an_uninsured_patient_file_needs_no_insurance_block(clinic):
     assert stderr_lines(refused) == [f"{source}: patient: error: the patient file cannot be used: "
                                      f"{clinic / 'gfe' / '..' / 'patients' / 'uninsured.yaml'}: sessions[0].date: "
                                      "error: the visit is before the patient's birth date"]
+
+
+# ---------------------------------------------------------------- properties: one engine, business days
+
+PROPERTY_EXAMPLES = int(os.environ.get("SUPERBILL_FUZZ_EXAMPLES", "40"))
+
+
+@st.composite
+def plans(draw):
+    services = draw(st.lists(st.sampled_from(["99214", "93000"]), unique=True, max_size=2))
+    medications = []
+    if draw(st.booleans()):
+        medications.append({"drug": "ketamine", "dose_mg": str(draw(st.decimals("1", "600", places=1)))})
+    if draw(st.booleans()):
+        medications.append({"drug": "ondansetron", "dose_mg": str(draw(st.decimals("1", "16", places=0)))})
+    sessions = draw(st.integers(1, 8))
+    return {"sessions": sessions, "start": "2026-10-01", "end": "2026-10-30",
+            "infusion_minutes": draw(st.integers(16, 720)), "medications": medications,
+            "services": [{"code": code} for code in services]}
+
+
+@pytest.fixture(scope="module")
+def starter(tmp_path_factory):
+    folder = make_clinic(tmp_path_factory.mktemp("starter"))
+    loaded = load_clinic(folder / "clinic.yaml")
+    return loaded, load_patient(folder / "patients" / "example.yaml", loaded)
+
+
+@settings(max_examples=PROPERTY_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plan=plans())
+def test_an_estimate_equals_the_bill_of_its_sessions_given_as_planned(starter, plan):
+    from superbill.engine.claims import build_claims
+    from superbill.engine.estimate import PlannedCare
+    from superbill.inputs.estimate_models import EstimatePlan
+    from superbill.inputs.models import PatientFile
+
+    loaded, patient_file = starter
+    care = PlannedCare("dr-lee", ("G90.511",), EstimatePlan.model_validate(plan), scheduled_on=D(2026, 9, 1))
+    estimate = build_estimate(care, patient_file, loaded, D(2026, 9, 1))
+    minutes = plan["infusion_minutes"]
+    given_sessions = [{"date": f"2026-10-{day:02d}", "provider": "dr-lee", "diagnoses": ["G90.511"],
+                       "infusion": {"start": "06:00", "end": f"{6 + minutes // 60:02d}:{minutes % 60:02d}"},
+                       "medications": plan["medications"], "services": plan["services"]}
+                      for day in range(1, plan["sessions"] + 1)]
+    bill = PatientFile.model_validate({**patient_file.model_dump(mode="json"), "sessions": given_sessions})
+    claims = build_claims(bill, loaded.clinic, loaded.book)
+    assert all(line_rows(c.lines) == line_rows(estimate.lines) for c in claims)
+    assert sum(c.total_charge for c in claims) == estimate.course_total == estimate.per_session * plan["sessions"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(day=st.dates(D(2025, 1, 1), D(2028, 12, 31)), ahead=st.integers(0, 40), requested=st.booleans())
+def test_the_due_date_is_the_nth_business_day_after(day, ahead, requested):
+    service = day + dt.timedelta(days=ahead)
+    timing = deadline(first_service=service, requested_on=day) if requested else deadline(
+        first_service=service, scheduled_on=day)
+    lead = business_days_between(day, service)
+    if requested or lead >= 10:
+        assert timing.business_days == 3
+    elif lead >= 3:
+        assert timing.business_days == 1
+    else:
+        assert timing.due is None
+        return
+    assert is_business_day(timing.due) and timing.due > day
+    assert business_days_between(day, timing.due) == timing.business_days
