@@ -141,3 +141,23 @@ def test_a_value_too_long_for_its_box_is_cut_with_a_warning_naming_the_item(clin
         "the value has 58 and is cut at the box",
     ]
     assert cms1500.claim_problems(*claims["six"], loaded, "example.yaml", today=TODAY) == []
+
+
+def test_a_clinic_form_file_redraws_the_facsimile_and_a_typo_in_it_is_named(clinic_dir, tmp_path):
+    from superbill.paths import TEMPLATES_DIR
+
+    templates = clinic_dir / "templates"
+    templates.mkdir()
+    shipped = (TEMPLATES_DIR / "cms1500-form.yaml").read_text(encoding="utf-8")
+    form = templates / "cms1500-form.yaml"
+    form.write_text(shipped.replace('"HEALTH INSURANCE CLAIM FORM"', '"CLAIM FORM OF EXAMPLE CLINIC"'), encoding="utf-8")
+    edit_yaml(clinic_dir / "clinic.yaml", lambda c: c.update({"templates": "./templates"}))
+    loaded, claims = _claims(clinic_dir)
+    with _pdf([claims["six"]], loaded, tmp_path / "own.pdf") as pdf:
+        text = pdf.pages[0].extract_text()
+        assert "CLAIM FORM OF EXAMPLE CLINIC" in text and "HEALTH INSURANCE CLAIM FORM" not in text
+        assert cell(pdf.pages[0], 10, 1, 28) == "DOE, JANE"  # the data does not move
+    form.write_text(shipped.replace("  - H 9 1 81\n", "  - H 9 1\n"), encoding="utf-8")
+    with pytest.raises(LayoutProblem) as caught:
+        cms1500.cms1500_pdf([claims["six"]], loaded)
+    assert (caught.value.problem.file, caught.value.problem.path) == (str(form), "thin[13]")

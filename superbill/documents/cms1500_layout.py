@@ -124,15 +124,44 @@ def _grid_from(shipped: dict, clinic: dict | None, clinic_path: Path | None) -> 
 
 
 @lru_cache(maxsize=16)
-def _grid_cached(clinic_path: str | None, mtime: float | None) -> Grid:
+def _grid_cached(clinic_path: str | None, stamp: tuple | None) -> Grid:
     shipped = _read(TEMPLATES_DIR / GRID_FILE)
     clinic = _read(Path(clinic_path)) if clinic_path else None
     return _grid_from(shipped, clinic, Path(clinic_path) if clinic_path else None)
 
 
+_COMMAND = re.compile(r"[HV] -?\d+(\.\d+)?( -?\d+(\.\d+)?){2}|[BT] -?\d+(\.\d+)?( -?\d+(\.\d+)?)")
+
+
+def _check_form(form: dict, path: Path) -> dict:
+    """The drawing commands and label rows of a form file, checked so that a clinic's typo is named."""
+    def problem(where: str, message: str) -> LayoutProblem:
+        return LayoutProblem(Problem(str(path), where, ERROR, message))
+
+    row = form.get("service_line") or {}
+    for where, commands in (("thin", form.get("thin")), ("thick", form.get("thick")), ("dotted", form.get("dotted")),
+                            ("service_line.thin", row.get("thin")), ("service_line.dotted", row.get("dotted"))):
+        for i, command in enumerate(commands or []):
+            if not isinstance(command, str) or not _COMMAND.fullmatch(command.strip()):
+                raise problem(f"{where}[{i}]", "must be H line col col, V col line line, B line col or T col line")
+    for where, rows, least in (("labels", form.get("labels"), 3), ("service_line.labels", row.get("labels"), 3),
+                               ("blocks", form.get("blocks"), 4), ("shaded", form.get("shaded"), 4)):
+        for i, entry in enumerate(rows or []):
+            if not isinstance(entry, list) or len(entry) < least or not all(
+                    isinstance(v, int | float) and not isinstance(v, bool) for v in entry[:2]):
+                raise problem(f"{where}[{i}]", f"must be a list starting [line, column, ...] ({least} entries at least)")
+    return form
+
+
 @lru_cache(maxsize=16)
-def _form_cached(path: str, mtime: float) -> dict:
-    return _read(Path(path))
+def _form_cached(path: str, stamp: tuple) -> dict:
+    return _check_form(_read(Path(path)), Path(path))
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    """What the caches key a file on besides its name: a clinic may edit it between two renderings."""
+    stat = path.stat()
+    return stat.st_mtime_ns, stat.st_size
 
 
 def _override(user_dir: Path | None, name: str) -> Path | None:
@@ -145,10 +174,10 @@ def _override(user_dir: Path | None, name: str) -> Path | None:
 def load_grid(user_dir: Path | None = None) -> Grid:
     """The shipped grid with the clinic's rows (its templates folder's cms1500-grid.yaml) over it."""
     path = _override(user_dir, GRID_FILE)
-    return _grid_cached(str(path) if path else None, path.stat().st_mtime if path else None)
+    return _grid_cached(str(path) if path else None, _stamp(path) if path else None)
 
 
 def load_form(user_dir: Path | None = None) -> dict:
     """The facsimile's drawing: the clinic's cms1500-form.yaml if it has one, else the shipped one."""
     path = _override(user_dir, FORM_FILE) or TEMPLATES_DIR / FORM_FILE
-    return _form_cached(str(path), path.stat().st_mtime)
+    return _form_cached(str(path), _stamp(path))
