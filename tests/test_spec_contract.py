@@ -1,0 +1,695 @@
+"""The product contract (/work/shared/SPEC.md), promise by promise, through the real command line only.
+
+Every expected value here was worked out by hand from the SPEC and reference/domain.md (§4.2 infusion
+time units, §4.6/§8 drug units and NDC 5-4-2 padding, §3.4 NPI Luhn, §10, §12), not read back from the
+program. The starter clinic (`superbill init`) is the clinic: fees per billing unit 99214 189.00,
+93000 60.00, 96365 450.00, 96366 200.00, 96374 150.00, J3490 120.00, J2405 4.00; ketamine J3490,
+NDC 0409-2051-05 (-> 00409205105), 100 mg/mL, multi-dose; ondansetron J2405 per 1 mg, NDC 0409-0009-25
+(-> 00409000925), 2 mg/mL, single-dose; protocol ketamine-infusion = 99214 + ondansetron 4 mg.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import stat
+from decimal import Decimal
+from pathlib import Path
+
+import pdfplumber
+import pytest
+from cms1500kit import cell
+from helpers import FY2027_NOTE, example_patient, read_yaml, run, write_yaml
+from x12check import assert_valid_x12, segments
+
+DOS = "2026-11-02"
+NOTE = {"path": "sessions[0].date", "severity": "warning", "message": FY2027_NOTE}
+
+
+# ---------------------------------------------------------------- the starter clinic and helpers
+
+
+@pytest.fixture(scope="module")
+def clinic_dir(tmp_path_factory) -> Path:
+    """`superbill init DIR`: the clinic the whole file uses (never changed by a test)."""
+    root = tmp_path_factory.mktemp("spec")
+    result = run("init", root / "clinic")
+    assert result.exit_code == 0, result.output
+    return root / "clinic"
+
+
+def clinic_yaml(clinic_dir: Path) -> Path:
+    return clinic_dir / "clinic.yaml"
+
+
+def base_session(**changes) -> dict:
+    """The SPEC's example session, changed; a value of None removes the key."""
+    session = copy.deepcopy(example_patient()["sessions"][0])
+    session.update(changes)
+    return {key: value for key, value in session.items() if value is not None}
+
+
+def bare(**changes) -> dict:
+    """A session with no protocol, no explicit services and no payments: only what the test gives."""
+    return base_session(**{"protocol": None, "services": [], "payments": [], **changes})
+
+
+def patient_file(folder: Path, name: str, sessions: list[dict], patient: dict | None = None,
+                 insurance: dict | None = None) -> Path:
+    data = example_patient()
+    data["sessions"] = sessions
+    data["patient"].update(patient or {})
+    data["insurance"].update(insurance or {})
+    return write_yaml(folder / name, data)
+
+
+def claims_json(clinic_dir: Path, tmp_path: Path, sessions: list[dict], **parts):
+    """`superbill claims --json` of one patient file: (exit code, the parsed object)."""
+    path = patient_file(tmp_path, "p.yaml", sessions, **parts)
+    result = run("claims", "--json", path, clinic=clinic_yaml(clinic_dir))
+    assert "Traceback" not in result.output
+    return result.exit_code, json.loads(result.stdout)
+
+
+def lines_of(claim: dict) -> list[tuple]:
+    return [(ln["code"], ln["modifiers"], ln["units"], ln["charge"]) for ln in claim["lines"]]
+
+
+def drug_of(claim: dict, code: str) -> list[tuple]:
+    return [(ln["ndc"], ln["ndc_quantity"], ln["ndc_unit"]) for ln in claim["lines"] if ln["code"] == code]
+
+
+def problems(out: dict, severity: str | None = None) -> list[tuple[str, str]]:
+    """(path, message) of every problem but the FY2027 edition note."""
+    return [(p["path"], p["message"]) for p in out["problems"]
+            if p["message"] != FY2027_NOTE and (severity is None or p["severity"] == severity)]
+
+
+def owner_only(path: Path) -> bool:
+    return stat.S_IMODE(os.stat(path).st_mode) & 0o077 == 0
+
+
+# ---------------------------------------------------------------- `claims --json`: the SPEC example
+
+
+def spec_line(code, modifiers, units, charge, pointers, ndc=None, qty=None, unit=None) -> dict:
+    return {"code": code, "modifiers": modifiers, "units": units, "charge": charge, "pointers": pointers,
+            "ndc": ndc, "ndc_quantity": qty, "ndc_unit": unit}
+
+
+# 105 minutes (09:05-10:50): 96365 x1 + 96366 x1 (91-150); ketamine 70 mg: J3490 x1, 70/100 = 0.7 ML;
+# ondansetron 4 mg single-dose, nothing wasted: J2405 x4 JZ, 4/2 = 2 ML; 99214 gets 25 (drug administration
+# the same day); default pointers are the first up to four diagnoses: [1, 2]; 93000 gives [1].
+SPEC_CLAIM = {
+    "claim_id": "P0001-20261102", "patient_id": "P0001", "date_of_service": DOS, "place_of_service": "11",
+    "provider_npi": "1003000126", "diagnoses": ["G90.511", "F33.1"],
+    "lines": [
+        spec_line("99214", ["25"], 1, "189.00", [1, 2]),
+        spec_line("93000", [], 1, "60.00", [1]),
+        spec_line("96365", [], 1, "450.00", [1, 2]),
+        spec_line("96366", [], 1, "200.00", [1, 2]),
+        spec_line("J3490", [], 1, "120.00", [1, 2], "00409205105", "0.7", "ML"),
+        spec_line("J2405", ["JZ"], 4, "16.00", [1, 2], "00409000925", "2", "ML"),
+    ],
+    "total_charge": "1035.00",   # 189 + 60 + 450 + 200 + 120 + 16
+    "amount_paid": "650.00",
+}
+
+
+def test_spec_example_claims_json_is_exactly_the_spec_claim(clinic_dir):
+    result = run("claims", "--json", clinic_dir / "patients" / "example.yaml", clinic=clinic_yaml(clinic_dir))
+    assert result.exit_code == 0
+    out = json.loads(result.stdout)
+    assert set(out) == {"claims", "problems"}
+    assert out["claims"] == [SPEC_CLAIM]
+    # DOS 2026-11-02 is in FY2027 (from 2026-10-01), not shipped: checked against FY2026 with one warning
+    assert out["problems"] == [{"file": str(clinic_dir / "patients" / "example.yaml"), **NOTE}]
+
+
+def test_json_patient_file_is_accepted_with_the_same_claims(clinic_dir, tmp_path):
+    path = tmp_path / "example.json"
+    path.write_text(json.dumps(example_patient(), default=str), encoding="utf-8")
+    result = run("claims", "--json", path, clinic=clinic_yaml(clinic_dir))
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["claims"] == [SPEC_CLAIM]
+
+
+def test_a_file_with_an_error_yields_no_claims_the_others_still_go_exit_1(clinic_dir, tmp_path):
+    good = patient_file(tmp_path, "good.yaml", [base_session()])
+    bad = patient_file(tmp_path, "bad.yaml", [base_session(diagnoses=["G90.51"])], patient={"id": "P0009"})
+    result = run("claims", "--json", bad, good, clinic=clinic_yaml(clinic_dir))
+    assert result.exit_code == 1
+    out = json.loads(result.stdout)
+    assert [c["claim_id"] for c in out["claims"]] == ["P0001-20261102"]
+    errors = [p for p in out["problems"] if p["severity"] == "error"]
+    assert [(p["file"], p["path"]) for p in errors] == [(str(bad), "sessions[0].diagnoses[0]")]
+    assert set(errors[0]) == {"file", "path", "severity", "message"}
+
+
+# ---------------------------------------------------------------- infusion administration (§4.2, §8)
+
+
+@pytest.mark.parametrize("end, expected", [
+    ("09:15", [("96374", 1)]),                      # 15 min or less: a push
+    ("09:16", [("96365", 1)]),                      # 16
+    ("10:30", [("96365", 1)]),                      # 90
+    ("10:31", [("96365", 1), ("96366", 1)]),        # 91
+    ("11:30", [("96365", 1), ("96366", 1)]),        # 150
+    ("11:31", [("96365", 1), ("96366", 2)]),        # 151
+    ("12:30", [("96365", 1), ("96366", 2)]),        # 210
+    ("12:31", [("96365", 1), ("96366", 3)]),        # 211
+])
+def test_infusion_units_at_every_boundary(clinic_dir, tmp_path, end, expected):
+    code, out = claims_json(clinic_dir, tmp_path, [bare(infusion={"start": "09:00", "end": end})])
+    assert code == 0
+    (claim,) = out["claims"]
+    admin = [(ln["code"], ln["units"]) for ln in claim["lines"] if ln["code"].startswith("963")]
+    assert admin == expected
+    fees = {"96374": Decimal("150.00"), "96365": Decimal("450.00"), "96366": Decimal("200.00")}
+    total = sum(fees[c] * u for c, u in expected) + Decimal("120.00")  # + J3490 x1
+    assert claim["total_charge"] == f"{total:.2f}"
+
+
+def test_infusion_over_six_hours_is_a_warning_six_hours_is_not(clinic_dir, tmp_path):
+    code, out = claims_json(clinic_dir, tmp_path, [bare(infusion={"start": "08:00", "end": "14:00"})])
+    assert code == 0 and problems(out) == []
+    # 360 min: 96366 = (360 - 91) // 60 + 1 = 5
+    assert [(ln["code"], ln["units"]) for ln in out["claims"][0]["lines"]][:2] == [("96365", 1), ("96366", 5)]
+    code, out = claims_json(clinic_dir, tmp_path, [bare(infusion={"start": "08:00", "end": "14:01"})])
+    assert code == 0
+    assert [(p, s) for p, s in [(p["path"], p["severity"]) for p in out["problems"]] if p != "sessions[0].date"] \
+        == [("sessions[0].infusion", "warning")]
+
+
+# ---------------------------------------------------------------- drug lines
+
+
+def test_drug_units_round_up_and_unclassified_bills_one_unit(clinic_dir, tmp_path):
+    # ondansetron 4.5 mg: ceil(4.5 / 1) = 5 units, 5 x 4.00 = 20.00, 4.5 / 2 = 2.25 ML, JZ (single-dose, no waste)
+    # ketamine 250 mg under J3490: 1 unit whatever the dose, 250 / 100 = 2.5 ML; no JZ on a multi-dose vial
+    code, out = claims_json(clinic_dir, tmp_path, [bare(infusion=None, medications=[
+        {"drug": "ondansetron", "dose_mg": 4.5}, {"drug": "ketamine", "dose_mg": 250}])])
+    assert code == 0, out
+    (claim,) = out["claims"]
+    assert lines_of(claim) == [("J2405", ["JZ"], 5, "20.00"), ("J3490", [], 1, "120.00")]
+    assert drug_of(claim, "J2405") == [("00409000925", "2.25", "ML")]
+    assert drug_of(claim, "J3490") == [("00409205105", "2.5", "ML")]
+
+
+def test_ndc_quantity_has_at_most_three_decimals(clinic_dir, tmp_path):
+    # 1.2345 mg / 100 mg/mL = 0.012345 mL -> 0.012
+    code, out = claims_json(clinic_dir, tmp_path, [bare(medications=[{"drug": "ketamine", "dose_mg": 1.2345}])])
+    assert code == 0
+    assert drug_of(out["claims"][0], "J3490") == [("00409205105", "0.012", "ML")]
+
+
+@pytest.mark.parametrize("ndc, eleven", [("25021-684-05", "25021068405"),    # 5-3-2
+                                         ("71872-7296-1", "71872729601"),    # 5-4-1
+                                         ("0409-2051-05", "00409205105"),    # 4-4-2
+                                         ("00409205105", "00409205105")])    # already 11
+def test_ndc_is_sent_as_eleven_digits_5_4_2(clinic_dir, tmp_path, ndc, eleven):
+    code, out = claims_json(clinic_dir, tmp_path, [bare(medications=[{"drug": "ketamine", "dose_mg": 70, "ndc": ndc}])])
+    assert code == 0, out
+    assert drug_of(out["claims"][0], "J3490") == [(eleven, "0.7", "ML")]
+
+
+def test_single_dose_waste_goes_on_its_own_jw_line_never_jz_with_it(clinic_dir, tmp_path):
+    # 4 mg given, 2 mg discarded from a single-dose vial: J2405 x4 (no JZ: something was wasted) 16.00,
+    # J2405-JW x2 8.00 (2 / 2 = 1 ML)
+    code, out = claims_json(clinic_dir, tmp_path, [bare(infusion=None, medications=[
+        {"drug": "ondansetron", "dose_mg": 4, "wasted_mg": 2}])])
+    assert code == 0, out
+    (claim,) = out["claims"]
+    assert lines_of(claim) == [("J2405", [], 4, "16.00"), ("J2405", ["JW"], 2, "8.00")]
+    assert drug_of(claim, "J2405") == [("00409000925", "2", "ML"), ("00409000925", "1", "ML")]
+    assert claim["total_charge"] == "24.00"
+
+
+def test_waste_on_a_multi_dose_vial_is_an_error(clinic_dir, tmp_path):
+    code, out = claims_json(clinic_dir, tmp_path, [bare(medications=[{"drug": "ketamine", "dose_mg": 70, "wasted_mg": 30}])])
+    assert code == 1 and out["claims"] == []
+    assert [p for p, _ in problems(out, "error")] == ["sessions[0].medications[0].wasted_mg"]
+
+
+def test_dose_above_the_shipped_max_dose_is_a_warning(clinic_dir, tmp_path):
+    # codes/medications.yaml ships ketamine max_dose_mg 500; the starter clinic's ketamine row is merged over it
+    code, out = claims_json(clinic_dir, tmp_path, [bare(medications=[{"drug": "ketamine", "dose_mg": 600}])])
+    assert code == 0
+    found = problems(out, "warning")
+    assert [p for p, _ in found] == ["sessions[0].medications[0]"] and "500" in found[0][1]
+    assert drug_of(out["claims"][0], "J3490") == [("00409205105", "6", "ML")]
+
+
+def test_max_dose_is_settable_in_clinic_yaml(clinic_dir, tmp_path):
+    clinic = read_yaml(clinic_yaml(clinic_dir))
+    clinic["medications"]["ketamine"]["max_dose_mg"] = 50
+    own = write_yaml(tmp_path / "clinic.yaml", clinic)
+    path = patient_file(tmp_path, "p.yaml", [bare()])
+    out = json.loads(run("claims", "--json", path, clinic=own).stdout)
+    assert [p for p, _ in problems(out, "warning")] == ["sessions[0].medications[0]"]
+
+
+def test_supply_code_as_a_service_with_ndc_and_charge(clinic_dir, tmp_path):
+    # J7050 (normal saline 250 cc) as a service with its own charge; ndc_unit defaults to UN
+    code, out = claims_json(clinic_dir, tmp_path, [bare(medications=[], services=[
+        {"code": "J7050", "charge": 25.00, "ndc": "0338-0049-02", "ndc_quantity": 1}])])
+    assert code == 0, out
+    (claim,) = out["claims"]
+    assert [ln for ln in claim["lines"] if ln["code"] == "J7050"] == [
+        spec_line("J7050", [], 1, "25.00", [1, 2], "00338004902", "1", "UN")]
+
+
+# ---------------------------------------------------------------- modifiers, same-day sessions, telehealth
+
+
+def test_modifier_25_across_claims_and_time_orders_the_day(clinic_dir, tmp_path):
+    visit = bare(infusion=None, medications=[], services=[{"code": "99214"}], time="08:00")
+    infusion = bare()  # starts 09:05
+    code, out = claims_json(clinic_dir, tmp_path, [infusion, visit])
+    assert code == 0, out
+    by_id = {c["claim_id"]: lines_of(c) for c in out["claims"]}
+    # the 08:00 visit comes first that day: P0001-20261102; the 09:05 infusion is the second: -2
+    assert by_id == {"P0001-20261102": [("99214", ["25"], 1, "189.00")],
+                     "P0001-20261102-2": [("96365", [], 1, "450.00"), ("96366", [], 1, "200.00"),
+                                          ("J3490", [], 1, "120.00")]}
+    later = dict(visit, time="11:00")
+    code, out = claims_json(clinic_dir, tmp_path, [infusion, later])
+    assert [(c["claim_id"], c["lines"][0]["code"]) for c in out["claims"]] == [
+        ("P0001-20261102", "96365"), ("P0001-20261102-2", "99214")]
+    assert out["claims"][1]["lines"][0]["modifiers"] == ["25"]
+
+
+def test_modifier_25_never_makes_a_fifth_modifier(clinic_dir, tmp_path):
+    code, out = claims_json(clinic_dir, tmp_path, [bare(services=[{"code": "99214", "modifiers": ["GT", "95", "GC", "GE"]}])])
+    assert code == 1 and out["claims"] == []
+    assert [p for p, _ in problems(out, "error")] == ["sessions[0].services[0]"]
+
+
+def test_no_modifier_25_without_drug_administration(clinic_dir, tmp_path):
+    code, out = claims_json(clinic_dir, tmp_path, [bare(infusion=None, medications=[], services=[{"code": "99214"}])])
+    assert code == 0
+    assert lines_of(out["claims"][0]) == [("99214", [], 1, "189.00")]
+
+
+def test_two_initial_codes_on_one_date_warn_unless_marked_distinct(clinic_dir, tmp_path):
+    second = bare(infusion={"start": "13:00", "end": "14:00"})
+    code, out = claims_json(clinic_dir, tmp_path, [bare(), second])
+    assert code == 0
+    assert [p for p, _ in problems(out, "warning")] == ["sessions[1].infusion"]
+    marked = bare(infusion=None, medications=[], services=[{"code": "96365", "modifiers": ["XE"]}])
+    code, out = claims_json(clinic_dir, tmp_path, [bare(), marked])
+    assert code == 0 and problems(out) == []
+
+
+@pytest.mark.parametrize("pos", ["02", "10"])
+def test_telehealth_carries_no_drug_administration_and_no_drug_lines(clinic_dir, tmp_path, pos):
+    code, out = claims_json(clinic_dir, tmp_path, [bare(place_of_service=pos)])
+    assert code == 1 and out["claims"] == []
+    assert [p for p, _ in problems(out, "error")] == ["sessions[0].place_of_service"]
+    code, out = claims_json(clinic_dir, tmp_path, [bare(place_of_service=pos, infusion=None)])  # the drug alone
+    assert code == 1 and [p for p, _ in problems(out, "error")] == ["sessions[0].place_of_service"]
+    code, out = claims_json(clinic_dir, tmp_path, [bare(place_of_service=pos, infusion=None, medications=[],
+                                                        services=[{"code": "99214"}])])
+    assert code == 0 and out["claims"][0]["place_of_service"] == pos
+
+
+# ---------------------------------------------------------------- identifiers, diagnoses, pointers, codes
+
+
+def test_a_provider_npi_failing_luhn_is_an_error_naming_it(clinic_dir, tmp_path):
+    # 100300012 -> check digit 6 (24 + Luhn of the 9 digits); 1003000127 is off by one
+    clinic = read_yaml(clinic_yaml(clinic_dir))
+    clinic["providers"][0]["npi"] = "1003000127"
+    own = write_yaml(tmp_path / "clinic.yaml", clinic)
+    result = run("check", patient_file(tmp_path, "p.yaml", [base_session()]), clinic=own)
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert any(line.startswith(f"{own}: providers[0].npi: error:") for line in result.stderr.splitlines())
+
+
+@pytest.mark.parametrize("diagnoses, path", [
+    ([], "sessions[0].diagnoses"),
+    (["G90.511", "G90.511"], "sessions[0].diagnoses"),
+    (["G90.51"], "sessions[0].diagnoses[0]"),                 # a category with subcodes is not billable
+    (["G90.511", "F33.1", "M79.7", "M54.50", "E11.42", "G43.909", "F41.1", "F43.10", "I10", "E78.5",
+      "K21.9", "J45.909", "N39.0"], "sessions[0].diagnoses"),  # 13
+])
+def test_diagnosis_list_rules(clinic_dir, tmp_path, diagnoses, path):
+    code, out = claims_json(clinic_dir, tmp_path, [bare(diagnoses=diagnoses)])
+    assert code == 1 and out["claims"] == []
+    assert path in [p for p, _ in problems(out, "error")]
+
+
+def test_twelve_diagnoses_are_allowed_and_the_default_pointers_are_the_first_four(clinic_dir, tmp_path):
+    twelve = ["G90.511", "F33.1", "M79.7", "M54.50", "E11.42", "G43.909", "F41.1", "F43.10", "I10", "E78.5",
+              "K21.9", "J45.909"]
+    code, out = claims_json(clinic_dir, tmp_path, [bare(diagnoses=twelve)])
+    assert code == 0, problems(out)
+    claim = out["claims"][0]
+    assert claim["diagnoses"] == twelve
+    assert {tuple(ln["pointers"]) for ln in claim["lines"]} == {(1, 2, 3, 4)}
+
+
+def test_diagnosis_valid_on_the_date_of_service_by_edition(clinic_dir, tmp_path):
+    # E11.A (type 2 diabetes in remission) exists from FY2026 (2025-10-01), not in FY2025
+    code, out = claims_json(clinic_dir, tmp_path, [bare(date="2025-09-30", diagnoses=["E11.A"])])
+    assert code == 1 and [p for p, _ in problems(out, "error")] == ["sessions[0].diagnoses[0]"]
+    code, out = claims_json(clinic_dir, tmp_path, [bare(date="2025-10-01", diagnoses=["E11.A"])])
+    assert code == 0 and out["problems"] == []   # FY2026 is shipped: no edition note
+
+
+@pytest.mark.parametrize("date, asked, used", [("2019-06-03", "FY2019", "FY2021"), ("2022-03-01", "FY2022", "FY2021"),
+                                               ("2024-06-01", "FY2024", "FY2025"), ("2026-10-01", "FY2027", "FY2026")])
+def test_an_edition_not_shipped_is_checked_against_the_nearest_with_a_warning(clinic_dir, tmp_path, date, asked, used):
+    code, out = claims_json(clinic_dir, tmp_path, [bare(date=date)])
+    assert code == 0
+    notes = [p for p in out["problems"] if p["path"] == "sessions[0].date"]
+    assert len(notes) == 1 and notes[0]["severity"] == "warning"
+    assert asked in notes[0]["message"] and used in notes[0]["message"]
+
+
+@pytest.mark.parametrize("service, path", [
+    ({"code": "93000", "pointers": [3]}, "sessions[0].services[0].pointers[0]"),   # only 2 diagnoses
+    ({"code": "93000", "pointers": [1, 2, 1, 2, 1]}, "sessions[0].services[0].pointers"),
+    ({"code": "93000", "pointers": []}, "sessions[0].services[0].pointers"),
+    ({"code": "9300"}, "sessions[0].services[0].code"),
+    ({"code": "93000", "modifiers": ["XYZ"]}, "sessions[0].services[0].modifiers[0]"),
+    ({"code": "93000", "modifiers": ["59", "XE", "XU", "GA", "GY"]}, "sessions[0].services[0].modifiers"),
+    ({"code": "93000", "units": 0}, "sessions[0].services[0].units"),
+])
+def test_line_rules_name_the_line(clinic_dir, tmp_path, service, path):
+    code, out = claims_json(clinic_dir, tmp_path, [bare(services=[service])])
+    assert code == 1 and out["claims"] == []
+    assert [p for p, _ in problems(out, "error")] == [path]
+
+
+def test_units_multiply_the_fee_and_a_line_charge_overrides_it(clinic_dir, tmp_path):
+    code, out = claims_json(clinic_dir, tmp_path, [bare(infusion=None, medications=[], services=[
+        {"code": "93000", "units": 3}, {"code": "99214", "charge": 99.99}])])
+    assert code == 0
+    (claim,) = out["claims"]
+    assert lines_of(claim) == [("93000", [], 3, "180.00"), ("99214", [], 1, "99.99")]
+    assert claim["total_charge"] == "279.99"
+
+
+# ---------------------------------------------------------------- input-file errors, exit codes
+
+
+def test_unknown_key_and_bad_value_are_one_line_each_naming_file_and_path(clinic_dir, tmp_path):
+    data = example_patient()
+    data["insurance"]["payerid"] = "x"                       # a typo must not silently drop data
+    data["sessions"][0]["medications"][0]["dose_mg"] = "seventy"
+    path = write_yaml(tmp_path / "typo.yaml", data)
+    result = run("check", path, clinic=clinic_yaml(clinic_dir))
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    errors = [line for line in result.stderr.splitlines() if ": error:" in line]
+    assert [line.split(": error:")[0] for line in errors] == [f"{path}: insurance.payerid",
+                                                             f"{path}: sessions[0].medications[0].dose_mg"]
+
+
+def test_usage_errors_exit_2(clinic_dir, tmp_path):
+    example = clinic_dir / "patients" / "example.yaml"
+    for args in (["check", "--bogus", example], ["export", example, "-o", tmp_path / "o", "--format", "pdf"],
+                 ["claims"], ["render", example]):
+        result = run(*args, clinic=clinic_yaml(clinic_dir))
+        assert result.exit_code == 2, (args, result.output)
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("command", ["init", "check", "claims", "render", "letter", "export", "gfe", "codes",
+                                     "templates"])
+def test_every_command_has_help(command):
+    result = run(command, "--help")
+    assert result.exit_code == 0 and result.stdout.startswith("Usage:")
+
+
+def test_init_writes_a_working_owner_only_starter_folder(clinic_dir, monkeypatch):
+    for name in ("clinic.yaml", "patients/example.yaml", "requests/example.yaml"):
+        assert owner_only(clinic_dir / name), name
+    monkeypatch.chdir(clinic_dir)          # ./clinic.yaml is found without --clinic
+    monkeypatch.delenv("SUPERBILL_CLINIC", raising=False)
+    result = run("check", "patients/example.yaml", "requests/example.yaml")
+    assert result.exit_code == 0, result.output
+    # the starter's placeholder NPIs and tax ID are a warning a clerk sees
+    assert any("clinic.yaml: practice: warning:" in line and "1234567893" in line and "12-3456789" in line
+               for line in result.output.splitlines())
+
+
+def test_clinic_from_the_environment(clinic_dir, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SUPERBILL_CLINIC", str(clinic_yaml(clinic_dir)))
+    result = run("claims", "--json", clinic_dir / "patients" / "example.yaml")
+    assert result.exit_code == 0 and json.loads(result.stdout)["claims"] == [SPEC_CLAIM]
+
+
+def test_check_json_is_machine_readable(clinic_dir, tmp_path):
+    bad = patient_file(tmp_path, "bad.yaml", [bare(services=[{"code": "93000", "pointers": [3]}])])
+    result = run("check", "--json", bad, clinic=clinic_yaml(clinic_dir))
+    assert result.exit_code == 1
+    out = json.loads(result.stdout)
+    found = [p for p in out["problems"] if p["severity"] == "error"]
+    assert found == [{"file": str(bad), "path": "sessions[0].services[0].pointers[0]", "severity": "error",
+                      "message": found[0]["message"]}]
+
+
+# ---------------------------------------------------------------- codes and templates
+
+
+def test_codes_show_and_search(clinic_dir):
+    show = run("codes", "show", "G90.511")
+    assert show.exit_code == 0 and "Complex regional pain syndrome I of right upper limb" in show.stdout
+    show = run("codes", "show", "J2405")
+    assert show.exit_code == 0 and "1 mg" in show.stdout
+    search = run("codes", "search", "complex regional right upper")
+    assert search.exit_code == 0 and any(line.startswith("G90.511") for line in search.stdout.splitlines())
+    assert run("codes", "show", "ZZZZZ").exit_code == 1
+
+
+def test_templates_list_and_copy(tmp_path):
+    listed = run("templates", "list")
+    assert listed.exit_code == 0
+    for name in ("superbill.html", "letter.html", "gfe.html"):
+        assert name in listed.stdout
+    copied = run("templates", "copy", tmp_path / "mine")
+    assert copied.exit_code == 0
+    assert {"superbill.html", "letter.html", "gfe.html"} <= {p.name for p in (tmp_path / "mine").iterdir()}
+
+
+# ---------------------------------------------------------------- one export of three patients, every format
+
+PAYER_ADDRESS = {"street": "PO Box 1000", "city": "Chicago", "state": "IL", "zip": "60601"}
+CHILD = {"relationship": "child", "first_name": "John", "last_name": "Doe", "dob": "1979-02-02", "sex": "M",
+         "address": {"street": "9 Oak St", "city": "Springfield", "state": "IL", "zip": "62704"}}
+IDS = ["P0001-20261102", "P0002-20261102", "P0003-20261102"]
+
+
+def write_practice(folder: Path) -> Path:
+    """The starter clinic and three patients: P0001 the SPEC example with a payer address and a prior
+    authorization; P0002 on Medicare Part B (MB); P0003 a child on the father's plan, unpaid, $100 written off."""
+    assert run("init", folder).exit_code == 0
+    patients = folder / "patients"
+    (patients / "example.yaml").unlink()
+    session = base_session()
+    patient_file(patients, "a.yaml", [dict(session, prior_authorization="PA-12-34")],
+                 insurance={"payer_address": PAYER_ADDRESS})
+    medicare = example_patient()
+    medicare["patient"].update(id="P0002", first_name="Mary")
+    medicare["insurance"] = {"payer_name": "Medicare Part B", "payer_id": "00952", "member_id": "1EG4TE5MK73",
+                             "filing_indicator": "MB"}
+    write_yaml(patients / "b.yaml", medicare)
+    patient_file(patients, "c.yaml", [dict(session, payments=[], adjustments=[{"amount": 100.00, "reason": "courtesy"}])],
+                 patient={"id": "P0003", "first_name": "Tim", "dob": "2012-05-05", "sex": "M"},
+                 insurance={"subscriber": CHILD})
+    return folder
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    folder = write_practice(tmp_path_factory.mktemp("practice") / "clinic")
+    result = run("export", folder / "patients", "-o", folder / "out" / "run1", "--format", "837p,cms1500,csv,superbill",
+                 "--jobs", "1", clinic=folder / "clinic.yaml")
+    assert result.exit_code == 0, result.output
+    return folder, folder / "out" / "run1", result
+
+
+def only(folder: Path, pattern: str) -> Path:
+    (found,) = sorted(folder.glob(pattern))
+    return found
+
+
+def claim_loop(text: str, claim_id: str) -> list[list[str]]:
+    """The 2300 loop of one claim and its lines, from its CLM to the next HL or SE."""
+    out: list[list[str]] = []
+    for seg in segments(text):
+        if out and seg[0] in ("HL", "SE"):
+            break
+        if out or (seg[0] == "CLM" and seg[1] == claim_id):
+            out.append(seg)
+    assert out, claim_id
+    return out
+
+
+def subscriber_loop(text: str, claim_id: str) -> list[list[str]]:
+    """The segments from the claim's subscriber HL (2000B) up to its CLM."""
+    segs = segments(text)
+    at = next(i for i, s in enumerate(segs) if s[0] == "CLM" and s[1] == claim_id)
+    start = max(i for i, s in enumerate(segs[:at]) if s[0] == "HL" and s[3] == "22")
+    return segs[start:at]
+
+
+def test_export_writes_every_format_owner_only_in_a_new_folder(exported):
+    folder, out, result = exported
+    names = sorted(p.name for p in out.iterdir())
+    assert len([n for n in names if n.endswith(".837")]) == 1
+    assert len([n for n in names if n.startswith("cms1500") and n.endswith(".pdf")]) == 1
+    assert len([n for n in names if n.endswith(".csv")]) == 1
+    assert len([n for n in names if n.startswith("superbill")]) == 3   # one per patient
+    assert all(owner_only(out / n) for n in names)
+
+
+def test_837p_is_valid_and_its_claims_are_the_hand_computed_ones(exported):
+    _, out, _ = exported
+    text = only(out, "*.837").read_text(encoding="ascii")
+    assert_valid_x12(text)
+    segs = segments(text)
+    assert segs[0][0] == "ISA" and len(text.split("~")[0]) + 1 == 106      # fixed-width ISA
+    assert sorted(s[1] for s in segs if s[0] == "CLM") == IDS
+    for claim_id in IDS:
+        loop = claim_loop(text, claim_id)
+        clm = loop[0]
+        assert clm[2] == "1035.00"
+        assert clm[5] == "11:B:1"                                            # POS 11, original
+        sv1 = [s for s in loop if s[0] == "SV1"]
+        assert [s[1] for s in sv1] == ["HC:99214:25", "HC:93000", "HC:96365", "HC:96366",
+                                       "HC:J3490:::::KETAMINE HCL 100 MG/ML 70 MG IV", "HC:J2405:JZ"]
+        assert sum(Decimal(s[2]) for s in sv1) == Decimal("1035.00")          # CLM02 = sum of SV102
+        assert [s[4] for s in sv1] == ["1", "1", "1", "1", "1", "4"]
+        assert [s for s in loop if s[0] == "HI"] == [["HI", "ABK:G90511", "ABF:F331"]]   # no decimal point
+        assert [s[1:] for s in loop if s[0] in ("LIN", "CTP")] == [
+            ["", "N4", "00409205105"], ["", "", "", "0.7", "ML"], ["", "N4", "00409000925"], ["", "", "", "2", "ML"]]
+        assert all(Decimal(s[2]) <= Decimal(clm[2]) for s in loop if s[:2] == ["AMT", "F5"])
+        assert [s for s in loop if s[0] == "DTP" and s[1] == "472"] == [["DTP", "472", "D8", "20261102"]] * 6
+    assert [s for s in claim_loop(text, IDS[0]) if s[:2] == ["AMT", "F5"]] == [["AMT", "F5", "650.00"]]
+    assert [s[2] for s in claim_loop(text, IDS[0]) if s[:2] == ["REF", "G1"]] == ["PA-12-34"]
+    # control numbers match their trailers
+    assert segs[0][13] == segs[-1][2] and segs[1][6] == segs[-2][2]
+    st = next(i for i, s in enumerate(segs) if s[0] == "ST")
+    se = next(i for i, s in enumerate(segs) if s[0] == "SE")
+    assert int(segs[se][1]) == se - st + 1 and segs[se][2] == segs[st][2]
+
+
+def test_837p_dependent_patient_goes_in_2000c(exported):
+    _, out, _ = exported
+    text = only(out, "*.837").read_text(encoding="ascii")
+    sub = subscriber_loop(text, IDS[2])
+    sbr = next(s for s in sub if s[0] == "SBR")
+    assert sbr[2] == ""                                                  # SBR02 18 only for self
+    assert next(s for s in sub if s[:2] == ["NM1", "IL"])[3:5] == ["DOE", "JOHN"]
+    assert ["PAT", "19"] in sub                                          # 19 = child
+    assert next(s for s in sub if s[:2] == ["NM1", "QC"])[3:5] == ["DOE", "TIM"]
+    assert ["DMG", "D8", "20120505", "M"] in sub
+    # the patient who is the subscriber: SBR02 18, no 2000C
+    own = subscriber_loop(text, IDS[0])
+    assert next(s for s in own if s[0] == "SBR")[2] == "18" and not any(s[0] == "PAT" for s in own)
+    assert ["DMG", "D8", "19800101", "F"] in own
+
+
+CMS = {"carrier 1": (2, 41, 71), "carrier 2": (3, 41, 71), "carrier 3": (4, 41, 71), "4": (10, 50, 80),
+       "11": (18, 50, 80), "23": (40, 50, 80), "26": (56, 23, 37), "22 code": (38, 50, 60),
+       "22 original ref": (38, 62, 80), "28": (56, 52, 63), "1a": (8, 50, 80)}
+
+
+def cms_item(page, item: str) -> str:
+    line, first, last = CMS[item]
+    return cell(page, line, first, last - first + 1)
+
+
+def cms_pages(pdf_path: Path) -> dict[str, object]:
+    """{item 26 (the patient account number = claim id without hyphens): page}, pages kept open by the caller."""
+    pdf = pdfplumber.open(pdf_path)
+    return pdf, {cms_item(page, "26"): page for page in pdf.pages}
+
+
+def test_cms1500_items_from_the_nucc_rules(exported):
+    _, out, _ = exported
+    pdf, pages = cms_pages(only(out, "cms1500*.pdf"))
+    with pdf:
+        # item 26 and item 23: no hyphens or spaces
+        assert sorted(pages) == ["P000120261102", "P000220261102", "P000320261102"]
+        jane, medicare, child = pages["P000120261102"], pages["P000220261102"], pages["P000320261102"]
+        assert cms_item(jane, "23") == "PA1234"
+        # the carrier block: the payer's name and claims address
+        assert [cms_item(jane, f"carrier {n}") for n in (1, 2, 3)] == ["EXAMPLE HEALTH PLAN", "PO BOX 1000",
+                                                                        "CHICAGO IL 60601"]
+        assert cms_item(jane, "11") == "GRP123" and cms_item(jane, "4") == "DOE, JANE"
+        # Medicare primary: item 11 NONE, item 4 blank
+        assert cms_item(medicare, "11") == "NONE" and cms_item(medicare, "4") == ""
+        assert cms_item(medicare, "carrier 1") == "MEDICARE PART B"
+        # the child: item 4 is the insured (the father)
+        assert cms_item(child, "4") == "DOE, JOHN"
+        assert all(cms_item(p, "22 code") == "" for p in pages.values())
+
+
+def csv_rows(path: Path) -> list[dict]:
+    import csv
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:  # an identifier may be guarded as ="..." against spreadsheet number conversion
+        for key, value in row.items():
+            if value and value.startswith('="') and value.endswith('"'):
+                row[key] = value[2:-1]
+    return rows
+
+
+def test_csv_one_row_per_service_line_with_the_claims_identifiers_and_balance(exported):
+    _, out, _ = exported
+    rows = csv_rows(only(out, "*.csv"))
+    assert len(rows) == 18                                   # 3 claims x 6 lines
+    assert sorted({r["claim_id"] for r in rows}) == IDS
+    child = [r for r in rows if r["claim_id"] == IDS[2]]
+    assert [r["code"] for r in child] == ["99214", "93000", "96365", "96366", "J3490", "J2405"]
+    assert [r["ndc"] for r in child][4:] == ["00409205105", "00409000925"]
+    # balance = charges - payments - adjustments: 1035.00 - 0 - 100.00
+    assert {(r["total_charge"], r["amount_paid"], r["amount_adjusted"], r["balance"]) for r in child} == {
+        ("1035.00", "0.00", "100.00", "935.00")}
+    jane = [r for r in rows if r["claim_id"] == IDS[0]]
+    assert {(r["member_id"], r["payer_id"], r["balance"]) for r in jane} == {("XYZ123456789", "12345", "385.00")}
+    assert {r["payer_id"] for r in rows if r["claim_id"] == IDS[1]} == {"00952"}   # the leading zero kept
+
+
+def pdf_text(path: Path) -> str:
+    with pdfplumber.open(path) as pdf:
+        return "\n".join(page.extract_text() or "" for page in pdf.pages)
+
+
+def test_superbill_pdf_carries_every_spec_element(exported):
+    _, out, _ = exported
+    text = pdf_text(only(out, "superbill*P0001*.pdf"))
+    flat = " ".join(text.split())
+    for expected in ("Example Ketamine Clinic LLC", "100 Main St", "(217) 555-0100", "1234567893", "12-3456789",
+                     "207LP2900X",                                          # practice block
+                     "Avery Lee", "1003000126",                              # rendering provider with NPI
+                     "Jane Doe", "XYZ123456789", "GRP123",                   # patient and insurance
+                     "99214", "25", "93000", "96365", "96366", "J3490", "J2405", "JZ",
+                     "00409205105", "0.7", "00409000925",                    # NDC and quantity on drug lines
+                     "G90.511", "Complex regional pain syndrome I of right upper limb", "F33.1",
+                     "$1,035.00", "$650.00", "$385.00",                      # charges, paid, balance
+                     "CPT® is a registered trademark of the American Medical Association"):
+        assert expected in flat, expected
+
+
+def test_superbill_shows_the_subscriber_and_relationship(exported):
+    _, out, _ = exported
+    flat = " ".join(pdf_text(only(out, "superbill*P0003*.pdf")).split())
+    assert "John Doe" in flat and "Child" in flat
+
+
+def test_second_export_exports_nothing_new(exported, tmp_path):
+    folder, _, _ = exported
+    again = run("export", folder / "patients", "-o", tmp_path / "again", "--format", "837p,csv", "--jobs", "1",
+                clinic=folder / "clinic.yaml")
+    assert again.exit_code == 0, again.output
+    assert not list((tmp_path / "again").glob("*.837")) and not list((tmp_path / "again").glob("*.csv"))
+    assert any("skipped" in line and "3" in line for line in again.output.splitlines())
