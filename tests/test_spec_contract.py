@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import stat
 from decimal import Decimal
 from pathlib import Path
@@ -693,3 +694,173 @@ def test_second_export_exports_nothing_new(exported, tmp_path):
     assert again.exit_code == 0, again.output
     assert not list((tmp_path / "again").glob("*.837")) and not list((tmp_path / "again").glob("*.csv"))
     assert any("skipped" in line and "3" in line for line in again.output.splitlines())
+
+
+# ---------------------------------------------------------------- resubmit, replace, void (frequency codes 1, 7, 8)
+
+CLAIM = "P0001-20261102"
+
+
+def clm_and_f8(path: Path) -> list[list[str]]:
+    return [s for s in segments(path.read_text(encoding="ascii")) if s[0] == "CLM" or s[:2] == ["REF", "F8"]]
+
+
+def test_replace_void_resubmit_through_the_cli(tmp_path):
+    folder = tmp_path / "clinic"
+    assert run("init", folder).exit_code == 0
+    clinic = folder / "clinic.yaml"
+
+    def export(out, *args):
+        return run("export", folder / "patients", "-o", folder / out, "--jobs", "1", *args, clinic=clinic)
+
+    first = export("o1", "--format", "837p")
+    assert first.exit_code == 0
+    isa = [segments(only(folder / "o1", "*.837").read_text())[0][13]]
+
+    replaced = export("o2", "--format", "837p,cms1500", "--replace", f"{CLAIM}=2026123456789")
+    assert replaced.exit_code == 0, replaced.output
+    text = only(folder / "o2", "*.837").read_text()
+    assert_valid_x12(text)
+    assert [s[:6] if s[0] == "CLM" else s for s in clm_and_f8(folder / "o2" / only(folder / "o2", "*.837").name)] == [
+        ["CLM", CLAIM, "1035.00", "", "", "11:B:7"], ["REF", "F8", "2026123456789"]]
+    isa.append(segments(text)[0][13])
+    pdf, pages = cms_pages(only(folder / "o2", "cms1500*.pdf"))
+    with pdf:
+        (page,) = pages.values()
+        assert (cms_item(page, "22 code"), cms_item(page, "22 original ref")) == ("7", "2026123456789")
+
+    voided = export("o3", "--format", "837p", "--void", f"{CLAIM}=2026123456789")
+    assert voided.exit_code == 0, voided.output
+    text = only(folder / "o3", "*.837").read_text()
+    assert_valid_x12(text)
+    assert [s[5] for s in clm_and_f8(only(folder / "o3", "*.837")) if s[0] == "CLM"] == ["11:B:8"]
+    assert ["REF", "F8", "2026123456789"] in clm_and_f8(only(folder / "o3", "*.837"))
+    isa.append(segments(text)[0][13])
+
+    # unchanged: a plain export sends nothing; --resubmit-claim sends it anyway, as an original
+    assert not list((folder / "o4").glob("*.837")) if export("o4", "--format", "837p").exit_code == 0 else False
+    again = export("o5", "--format", "837p", "--resubmit-claim", CLAIM)
+    assert again.exit_code == 0
+    assert [s[5] for s in clm_and_f8(only(folder / "o5", "*.837"))] == ["11:B:1"]
+    isa.append(segments(only(folder / "o5", "*.837").read_text())[0][13])
+
+    # changed: not re-sent without --resubmit, re-sent with it
+    data = read_yaml(folder / "patients" / "example.yaml")
+    data["sessions"][0]["payments"][0]["amount"] = 600.00
+    write_yaml(folder / "patients" / "example.yaml", data)
+    held = export("o6", "--format", "837p")
+    assert held.exit_code == 0 and not list((folder / "o6").glob("*.837"))
+    assert any(CLAIM in line and "changed" in line for line in held.output.splitlines())
+    sent = export("o7", "--format", "837p", "--resubmit")
+    assert sent.exit_code == 0
+    loop = claim_loop(only(folder / "o7", "*.837").read_text(), CLAIM)
+    assert loop[0][5] == "11:B:1" and ["AMT", "F5", "600.00"] in loop
+    isa.append(segments(only(folder / "o7", "*.837").read_text())[0][13])
+    assert len(set(isa)) == len(isa) == 5                                   # no interchange number repeats
+
+    listing = run("ledger", "list", clinic=clinic).stdout
+    assert "replacement of payer claim 2026123456789" in listing and "void of payer claim 2026123456789" in listing
+
+
+def test_replace_refusals(tmp_path):
+    folder = tmp_path / "clinic"
+    assert run("init", folder).exit_code == 0
+    clinic = folder / "clinic.yaml"
+    bad_syntax = run("export", folder / "patients", "-o", folder / "o", "--replace", CLAIM, clinic=clinic)
+    assert bad_syntax.exit_code == 2
+    unknown = run("export", folder / "patients", "-o", folder / "o", "--jobs", "1", "--replace", "P0009-20261102=1",
+                  clinic=clinic)
+    assert unknown.exit_code == 1 and "Traceback" not in unknown.output
+    assert any(line.startswith("P0009-20261102: error:") for line in unknown.stderr.splitlines())
+    assert not (folder / "o").exists() or not list((folder / "o").iterdir())      # nothing half-written
+
+
+# ---------------------------------------------------------------- render, letter, gfe
+
+
+def test_render_per_patient_per_session_html_and_range(clinic_dir, tmp_path):
+    example = clinic_dir / "patients" / "example.yaml"
+    clinic = clinic_yaml(clinic_dir)
+    html = run("render", example, "-o", tmp_path / "html" / "deep", "--html", clinic=clinic)   # folder created
+    assert html.exit_code == 0, html.output
+    (page,) = (tmp_path / "html" / "deep").iterdir()
+    assert page.suffix == ".html" and owner_only(page)
+    body = page.read_text(encoding="utf-8")
+    assert "00409205105" in body and "1,035.00" in body and "G90.511" in body
+    per = run("render", example, "-o", tmp_path / "per", "--per-session", "--from", "2026-11-01", "--to", "2026-11-30",
+              clinic=clinic)
+    assert per.exit_code == 0
+    (pdf,) = (tmp_path / "per").iterdir()
+    assert pdf.suffix == ".pdf" and owner_only(pdf) and pdf.read_bytes().startswith(b"%PDF")
+    outside = run("render", example, "-o", tmp_path / "none", "--from", "2026-12-01", clinic=clinic)
+    assert outside.exit_code == 0
+    assert not (tmp_path / "none").exists() or not list((tmp_path / "none").iterdir())
+
+
+def test_letter_has_the_domain_7_2_elements_and_hand_computed_costs(clinic_dir, tmp_path):
+    out = tmp_path / "letters" / "letter.pdf"
+    result = run("letter", clinic_dir / "requests" / "example.yaml", "-o", out, clinic=clinic_yaml(clinic_dir))
+    assert result.exit_code == 0, result.output
+    assert owner_only(out)
+    flat = " ".join(pdf_text(out).split())
+    # 240 min per session: 96365 x1 + 96366 x((240 - 91) // 60 + 1 = 3); ketamine 140 mg J3490 x1 (1.4 ML)
+    # per session 189 + 450 + 3 x 200 + 120 = 1359.00; the course of 6: 8154.00
+    for expected in ("Example Health Plan", "XYZ123456789", "Jane Doe", "01/01/1980", "Standard",
+                     "Avery Lee", "1003000126", "1234567893", "G90.511", "99214", "96365", "96366", "J3490",
+                     "$1,359.00", "$8,154.00", "gabapentin", "inadequate relief", "Psychosis",
+                     "0.5 mg/kg/h", "at least 30% reduction", "Monitoring", "Cohen SP", "Sincerely"):
+        assert expected.lower() in flat.lower(), expected
+    assert "6 sessions" in flat and "$600.00" in flat                          # 96366 3 units x 200.00
+
+
+def test_gfe_elements_number_and_total(clinic_dir, tmp_path):
+    folder = tmp_path / "clinic"
+    assert run("init", folder).exit_code == 0
+    out = tmp_path / "gfe" / "estimate.pdf"
+    result = run("gfe", folder / "gfe" / "example.yaml", "-o", out, clinic=folder / "clinic.yaml")
+    assert result.exit_code == 0, result.output
+    assert owner_only(out)
+    flat = " ".join(pdf_text(out).split())
+    # the same plan as the letter: 1359.00 per session, 8154.00 for the 6 sessions
+    for expected in ("Jane Doe", "01/01/1980", "December 1, 2026", "December 14, 2026", "99214", "96365", "96366",
+                     "J3490", "$1,359.00", "$8,154.00", "1234567893", "12-3456789", "100 Main St", "G90.511",
+                     "not a contract", "$400", "dispute", "Keep a copy"):
+        assert expected.lower() in flat.lower(), expected
+    number = next(word for word in flat.split() if word.startswith("GFE-"))
+    # a different estimate (5 sessions: 5 x 1359.00 = 6795.00) gets its own number, recorded in the ledger
+    data = read_yaml(folder / "gfe" / "example.yaml")
+    data["plan"]["sessions"] = 5
+    write_yaml(folder / "gfe" / "five.yaml", data)
+    other = run("gfe", folder / "gfe" / "five.yaml", "-o", tmp_path / "gfe" / "second.html", "--html",
+                clinic=folder / "clinic.yaml")
+    assert other.exit_code == 0, other.output
+    body = (tmp_path / "gfe" / "second.html").read_text(encoding="utf-8")
+    assert "$6,795.00" in body
+    second = next(word for word in re.split(r"[\s<>]+", body) if word.startswith("GFE-"))
+    assert second != number                                                  # a unique number each
+    assert second in run("ledger", "list", clinic=folder / "clinic.yaml").stdout
+    assert number in run("ledger", "list", clinic=folder / "clinic.yaml").stdout
+
+
+@pytest.mark.parametrize("extra, warned", [("400.00", True), ("399.99", False)])
+def test_check_warns_at_400_over_an_estimate(tmp_path, extra, warned):
+    # an estimate for one session: 189 + 450 + 3 x 200 + 120 = 1359.00; billed in its period: the same session
+    # (1359.00) and a visit charged `extra`: over by exactly 400.00 warns ("$400 or more"), by 399.99 does not
+    folder = tmp_path / "clinic"
+    assert run("init", folder).exit_code == 0
+    clinic = folder / "clinic.yaml"
+    estimate = read_yaml(folder / "gfe" / "example.yaml")
+    estimate.update(scheduled_on="2026-10-20", issued_on="2026-10-20")
+    estimate["plan"].update(sessions=1, start="2026-11-01", end="2026-11-14")
+    write_yaml(folder / "gfe" / "example.yaml", estimate)
+    assert run("gfe", folder / "gfe" / "example.yaml", "-o", tmp_path / "e.html", "--html", clinic=clinic).exit_code == 0
+    infusion = bare(date="2026-11-02", infusion={"start": "09:00", "end": "13:00"},
+                    medications=[{"drug": "ketamine", "dose_mg": 140}], services=[{"code": "99214"}])
+    visit = bare(date="2026-11-03", infusion=None, medications=[], services=[{"code": "99214", "charge": float(extra)}])
+    path = patient_file(folder / "patients", "example.yaml", [infusion, visit])
+    claims = json.loads(run("claims", "--json", path, clinic=clinic).stdout)["claims"]
+    assert [c["total_charge"] for c in claims] == ["1359.00", extra]
+    result = run("check", "--json", path, clinic=clinic)
+    assert result.exit_code == 0
+    over = [p for p in json.loads(result.stdout)["problems"] if "400" in p["message"] or "estimate" in p["message"].lower()]
+    assert bool(over) == warned and all(p["severity"] == "warning" for p in over)
