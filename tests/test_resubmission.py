@@ -242,3 +242,15 @@ def test_usage_errors_exit_2_before_anything_is_read(practice, args, message):
     assert result.exit_code == 2
     assert message in result.stderr
     assert files_in(practice) == ["claims-000000001.837", "cms1500-000000001.pdf"]
+
+
+def test_json_summary_names_the_replacements_and_voids(practice):
+    pay(practice, "b.yaml", 600.00)
+    result = export(practice, "--json", "--replace", "P0002-20261102=PCN1", "--void", "P0003-20261102=PCN2")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert (data["exported"], data["resubmitted"], data["already_sent"]) == (["P0002-20261102", "P0003-20261102"], [], [])
+    assert data["replaced"] == [{"claim_id": "P0002-20261102", "payer_claim_number": "PCN1"}]
+    assert data["voided"] == [{"claim_id": "P0003-20261102", "payer_claim_number": "PCN2"}]
+    again = json.loads(export(practice, "--json", "--replace", "P0002-20261102=PCN1").stdout)
+    assert (again["exported"], again["already_sent"]) == ([], ["P0002-20261102"])
