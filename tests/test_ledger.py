@@ -210,3 +210,28 @@ def test_concurrent_processes_never_send_the_same_claim_twice(tmp_path):
     with Ledger(path) as book:
         sent = [c["claim_id"] for r in book.runs() for c in r["claims"] if c["status"] == "sent"]
     assert sorted(sent) == sorted(f"P{i}-20261102" for i in range(25))
+
+
+def correction(claim_id: str, digest: str, frequency: str, number: str) -> Candidate:
+    return replace(cand(claim_id, digest), frequency=frequency, payer_claim_number=number)
+
+
+def test_a_correction_is_sent_once_per_payer_number_and_content(ledger):
+    run(ledger, [cand("P1-20261102", "v1")])
+    first = run(ledger, [correction("P1-20261102", "v2", "7", "PCN1")])
+    assert actions(first) == {"P1-20261102": ("send", ("837p",), False)}
+    assert actions(run(ledger, [correction("P1-20261102", "v2", "7", "PCN1")])) == \
+        {"P1-20261102": ("already", (), False)}
+    # corrected again (new content), or the payer's number was another: a new replacement
+    assert actions(run(ledger, [correction("P1-20261102", "v3", "7", "PCN1")]))["P1-20261102"][0] == "send"
+    assert actions(run(ledger, [correction("P1-20261102", "v3", "7", "PCN2")]))["P1-20261102"][0] == "send"
+    # a void of the claim as last sent goes; a void of other content is refused
+    assert run(ledger, [correction("P1-20261102", "v4", "8", "PCN2")]).refused()[0].reason.startswith(
+        "changed since it was exported in run 4: a void carries the claim as it was sent")
+    assert actions(run(ledger, [correction("P1-20261102", "v3", "8", "PCN2")]))["P1-20261102"][0] == "send"
+
+
+def test_a_refused_correction_opens_no_run_for_the_other_claims(ledger):
+    plan = run(ledger, [cand("P2-20261102"), correction("P1-20261102", "v1", "8", "PCN1")])
+    assert plan.run_id is None and [d.claim_id for d in plan.refused()] == ["P1-20261102"]
+    assert ledger.runs() == []

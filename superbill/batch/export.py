@@ -6,17 +6,21 @@
    parallel worker processes with `jobs` > 1 (`batch.workers`), results kept in input order so the
    output is deterministic;
 2. a file with any error is rejected (its problems reported) and the others go on;
-3. the ledger decides, per claim: not exported yet (send), exported with the same content (skip,
-   "already exported"), exported with different content (reported, not re-sent unless `resubmit`),
-   or pending in a concurrent export (skip);
+3. the ledger decides, per claim (`batch.ledger_plan`): not exported yet (send), exported with the
+   same content (skip, "already exported"), exported with different content (reported, not re-sent
+   unless `resubmit`), named by `resubmit_claims` (sent again), a replacement or void of an exported
+   claim (`replace`, `void`: sent with its frequency code and the payer's claim number, unless the same
+   one was sent already), or pending in a concurrent export (skip);
 4. the run's files are built by the format registry (`exports.formats`), each staged durably and
    then named (`batch.durable`); the folder is fsynced, and only then are the claims recorded in the
    ledger as exported.
 
-`--resubmit` sends already-exported claims again as new originals (CLM05-3 = 1) under a new
-interchange control number: a replacement (frequency 7) must carry the payer's claim control number
-in REF*F8, which superbill never receives. Send a resubmission only for claims the payer did not
-accept; for a claim the payer adjudicated, file a corrected claim with the payer's number instead.
+A resubmission (`--resubmit`, `--resubmit-claim`) is a new original (CLM05-3 = 1) under a new
+interchange control number: only for claims the payer did not accept, since a second original of an
+adjudicated claim is a duplicate. A claim the payer adjudicated is corrected by a replacement
+(frequency 7, every line of the corrected claim) or a void (8, the claim as it was sent), each with
+the payer's claim control number in REF*F8 and CMS-1500 item 22; they are written in the formats that
+carry a frequency code (837P, CMS-1500) and refused for a claim never exported.
 """
 
 from __future__ import annotations
