@@ -1,6 +1,6 @@
 """Benchmark: `superbill check` on every file of the hostile corpus (tests/hostile), under each YAML loader.
 
-    .venv/bin/python bench/bench_hostile.py [--runs 3]
+    .venv/bin/python bench/bench_hostile.py [--runs 3] [--sessions]
 
 Each file is checked in this process (as the tests do), `--runs` times, with every YAML loader this
 PyYAML has (libyaml's and the pure-Python one). Prints the best time of each file as a ratio to the
@@ -9,6 +9,10 @@ alias bomb, a deep nesting, a huge number) must be refused in about the time a g
 
 Target (what the hostile corpus tests asserted before their wall-clock asserts moved here): every
 file under 2 s.
+
+`--sessions` also exports one patient file of 10,000 sessions (the 837P, one worker) and one of
+1,000, and prints the ratio: about 10 when the run grows linearly with the sessions. Target: the
+10,000 under 60 s (tests/test_hostile_corpus.py asserted it before).
 """
 
 from __future__ import annotations
@@ -37,9 +41,42 @@ def best_of(runs: int, argv: list[str]) -> float:
     return best
 
 
+def one_patient_file(folder: Path, sessions: int) -> Path:
+    """The starter patient with `sessions` sessions, three a day from 2017-01-02, each paid."""
+    import copy
+    import datetime as dt
+
+    import yaml
+
+    data = yaml.safe_load((folder / "patients" / "example.yaml").read_text(encoding="utf-8"))
+    template = data["sessions"][0]
+    data["sessions"] = []
+    for i in range(sessions):
+        day = (dt.date(2017, 1, 2) + dt.timedelta(days=i // 3)).isoformat()
+        session = copy.deepcopy(template)
+        session["date"] = day
+        session["payments"] = [{"date": day, "amount": 650.00, "method": "card"}]
+        data["sessions"].append(session)
+    path = folder / f"sessions-{sessions}.yaml"
+    path.write_text(yaml.dump(data, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False))
+    return path
+
+
+def export_seconds(folder: Path, sessions: int) -> float:
+    import subprocess
+
+    path = one_patient_file(folder, sessions)
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "superbill.cli", "--clinic", str(folder / "clinic.yaml"), "export",
+                    str(path), "-o", str(folder / f"out-{sessions}"), "--jobs", "1",
+                    "--ledger", str(folder / f"ledger-{sessions}.sqlite3")], check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--sessions", action="store_true", help="also export 1,000 and 10,000 sessions in one file")
     args = parser.parse_args(argv)
 
     from superbill.inputs import readfile
@@ -68,6 +105,11 @@ def main(argv=None) -> int:
             print(f"  {label:<36} {seconds * 1000:7.0f} ms  {seconds / reference:5.1f} x the starter file")
         verdict = "holds" if slowest < TARGET_SECONDS else "DOES NOT HOLD"
         print(f"  slowest: {slowest:.2f} s, {slowest / reference:.0f} x the starter file (target < {TARGET_SECONDS:.0f} s: {verdict})")
+    if args.sessions:
+        small, big = export_seconds(folder, 1_000), export_seconds(folder, 10_000)
+        held &= big < 60
+        print(f"one patient file, 837P export, 1 worker: 1,000 sessions {small:.1f} s, 10,000 sessions {big:.1f} s "
+              f"= {big / small:.1f} x (target < 60 s: {'holds' if big < 60 else 'DOES NOT HOLD'})")
     return 0 if held else 1
 
 

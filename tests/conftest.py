@@ -1,7 +1,10 @@
-"""The fuzzing budget: short in CI, long behind `--fuzz-long` (or SUPERBILL_FUZZ=long).
+"""What every test shares: the fuzzing budget, the YAML loaders, a cache folder of its own.
 
-Property tests read `SUPERBILL_FUZZ` ("ci" or "long") to size their example counts; hypothesis runs
-under the matching registered profile ("ci": no deadline, failures print a reproduction blob).
+Hypothesis: the default profile ("ci") is derandomized (the same examples on every run and every
+machine, no example database) with the short budgets, so a red test is a real failure that the
+next run shows again. `--fuzz-long` (or SUPERBILL_FUZZ=long) switches to random exploration with
+the long budgets and the example database; property tests read `SUPERBILL_FUZZ` ("ci" or "long")
+to size their example counts. Both profiles: no deadline, failures print a reproduction blob.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ def pytest_configure(config):
     if long:
         os.environ.setdefault("SUPERBILL_FUZZ_EXAMPLES", "1000")  # tests/test_claim_properties.py
     quiet = [HealthCheck.too_slow, HealthCheck.data_too_large]
-    settings.register_profile("ci", deadline=None, print_blob=True, suppress_health_check=quiet)
+    settings.register_profile("ci", deadline=None, print_blob=True, suppress_health_check=quiet,
+                              derandomize=True, database=None)
     settings.register_profile("long", deadline=None, print_blob=True, suppress_health_check=quiet)
     settings.load_profile("long" if long else "ci")
 
@@ -36,3 +40,20 @@ def yaml_loader(request, monkeypatch):
     Which one a user gets depends on the wheel; what they see must not."""
     monkeypatch.setattr(readfile, "Loader", readfile.LOADERS[request.param])
     return request.param
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_cache_folder(tmp_path_factory):
+    """Module and session fixtures render too: their cache folder (the slim fonts', see
+    superbill/documents/pdfbatch.py) is this run's own, never the user's ~/.cache."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SUPERBILL_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+        yield
+
+
+@pytest.fixture(autouse=True)
+def own_cache_folder(tmp_path, monkeypatch):
+    """Every test starts with its own empty cache folder, so none depends on what another left."""
+    folder = tmp_path / "superbill-cache"
+    monkeypatch.setenv("SUPERBILL_CACHE_DIR", str(folder))
+    return folder

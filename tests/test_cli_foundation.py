@@ -7,7 +7,6 @@ import os
 import stat
 import subprocess
 import sys
-import time
 
 import pytest
 from helpers import FY2027_NOTE, edition_note, example_patient, make_clinic, run, stderr_lines, write_yaml
@@ -130,20 +129,14 @@ def test_usage_error_exits_2():
     assert result.exit_code == 2
 
 
-def _timed(args, cwd=None, env=None) -> float:
-    best = None
-    for _ in range(3):
-        started = time.perf_counter()
-        done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True)
-        elapsed = time.perf_counter() - started
-        assert done.returncode == 0, done.stderr
-        best = elapsed if best is None else min(best, elapsed)
-    return best
-
-
-def test_start_up_is_fast(tmp_path):
+def test_help_and_check_run_as_fresh_processes(tmp_path):
+    """How fast they start: bench/bench_startup.py (a wall-clock limit here would flake on a busy machine)."""
     make_clinic(tmp_path)
     env = {**os.environ, "SUPERBILL_CLINIC": str(tmp_path / "clinic.yaml")}
-    # Generous bounds for noisy CI machines; bench/ measures the real figures.
-    assert _timed(SUPERBILL + ["--help"], env=env) < 0.6
-    assert _timed(SUPERBILL + ["check", str(tmp_path / "patients" / "example.yaml")], env=env) < 1.5
+    help_run = subprocess.run(SUPERBILL + ["--help"], env=env, capture_output=True, text=True)
+    assert help_run.returncode == 0, help_run.stderr
+    assert "Usage:" in help_run.stdout and "check" in help_run.stdout
+    check_run = subprocess.run(SUPERBILL + ["check", str(tmp_path / "patients" / "example.yaml")], env=env,
+                               capture_output=True, text=True)
+    assert check_run.returncode == 0, check_run.stderr
+    assert check_run.stderr == ""

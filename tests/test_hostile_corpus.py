@@ -15,7 +15,6 @@ import os
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -182,17 +181,15 @@ def ten_thousand_sessions(folder: Path) -> Path:
     return path
 
 
-def test_ten_thousand_sessions_in_one_file_export_in_well_under_a_minute(clinic, tmp_path):
+@pytest.mark.slow
+def test_ten_thousand_sessions_in_one_file_export(clinic, tmp_path):
+    """How long it takes, against 1,000 sessions in the same run: bench/bench_hostile.py --sessions."""
     big = ten_thousand_sessions(tmp_path)
     assert big.stat().st_size > 2_000_000
     out = tmp_path / "out"
-    started = time.perf_counter()
     result = run("export", big, "-o", out, "--jobs", "1",
                  "--ledger", tmp_path / "ledger.sqlite3", clinic=clinic / "clinic.yaml")
-    elapsed = time.perf_counter() - started
     assert result.exit_code == 0, result.output[-2000:]
-    assert elapsed < 60, f"10,000 sessions took {elapsed:.1f}s"
-    print(f"10,000 sessions exported in {elapsed:.1f}s")
     assert result.stdout.splitlines()[-1] == "exported 10000 claim(s) in run 1 (interchange 000000001)"
     segs = segments((out / "claims-000000001.837").read_text())
     claims = [s[1] for s in segs if s[0] == "CLM"]

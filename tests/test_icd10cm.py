@@ -248,23 +248,19 @@ def test_pain_mood_codes_are_billable_with_tabular_titles():
 # --- loading ---------------------------------------------------------------------------------------
 
 _PROBE = """
-import json, sys, time
-t0 = time.perf_counter()
+import json, sys
 from superbill.tables import icd10cm_index as ix
 from superbill.ids import icd10cm
 imported = ix._load.cache_info().currsize == 0 and ix._load_excludes1.cache_info().currsize == 0
-t1 = time.perf_counter()
 ix.lookup("G90.511")
-t2 = time.perf_counter()
 icd10cm.validate("F33.1"); ix.children("G90.51"); ix.excludes1_conflicts(["F32.1", "F33.1"])
-print(json.dumps({"lazy": imported, "load": t2 - t1,
-                  "simple_icd": any(m.startswith("simple_icd_10_cm") for m in sys.modules)}))
+print(json.dumps({"lazy": imported, "simple_icd": any(m.startswith("simple_icd_10_cm") for m in sys.modules)}))
 """
 
 
-def test_loads_lazily_fast_and_without_simple_icd_10_cm():
+def test_loads_lazily_and_without_simple_icd_10_cm():
+    """How long the first look-up takes (the index load): bench/bench_startup.py."""
     out = subprocess.run([sys.executable, "-c", _PROBE], capture_output=True, text=True, check=True)
     probe = json.loads(out.stdout)
     assert probe["lazy"] is True  # nothing read at import time
     assert probe["simple_icd"] is False  # the runtime never imports the build dependency
-    assert probe["load"] < 0.5, probe

@@ -3,6 +3,10 @@
 * superbills rendered as a batch (slim font copies, forked workers) are byte-for-byte the PDFs one
   `pdf.render_pdf` call makes for each, each one readable by pypdf and pdfplumber, fonts embedded,
   holding its own patient and nobody else; a slim copy that would change a font is dropped;
+* which subsetter WeasyPrint uses depends on the machine: fontTools, where the slim copies serve,
+  or HarfBuzz where libharfbuzz-subset is installed, where they play no part. Each test says which
+  it needs: the batch test runs with every subsetter this machine has (fontTools always: the test
+  hides HarfBuzz from WeasyPrint for it), the slim-font tests with fontTools;
 * the 837P streamed into its file (`write_837p`, and the export) is exactly `build_837p`'s text,
   with the right segment counts and control numbers across transaction splits, valid for pyx12; a
   failure half-way through the stream leaves no file and no exported claim;
@@ -43,10 +47,24 @@ PEOPLE = [  # (id, first, last): distinct words to look for in each other's file
 ]
 
 
+SUBSETTERS = ["fonttools"] + (["harfbuzz"] if pdfbatch.subsets_with_harfbuzz() else [])
+
+
+def use_subsetter(patch: pytest.MonkeyPatch, name: str) -> None:
+    """Make WeasyPrint subset fonts with `name`: "fonttools" hides HarfBuzz's subsetter from it (as on a
+    machine without libharfbuzz-subset); "harfbuzz" needs it installed."""
+    from weasyprint.pdf import fonts
+
+    if name == "fonttools":
+        patch.setattr(fonts, "harfbuzz_subset", None)
+    assert pdfbatch.subsets_with_harfbuzz() == (name == "harfbuzz")
+
+
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
-    """Four patients' superbill documents, their totals, and each rendered on its own (the plain
-    path, fonts subset from the system fonts: no slim copy in this process yet or, later, inactive)."""
+    """Four patients' superbill documents, their totals, and each rendered on its own with each
+    subsetter (the plain path, fonts subset from the system fonts: no slim copy in this process yet
+    or, later, inactive)."""
     folder = tmp_path_factory.mktemp("batch")
     clinic(folder)
     loaded = load(folder)
@@ -60,10 +78,19 @@ def batch(tmp_path_factory):
         docs, _ = build_patient_documents(result, loaded, issued=ISSUED)
         documents += docs
         expected[pid] = sum(c.total_charge for c in result.claims)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SOURCE_DATE_EPOCH", FIXED_TIME)
-        plain = one_at_a_time(documents)
+    plain = {}
+    for name in SUBSETTERS:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("SOURCE_DATE_EPOCH", FIXED_TIME)
+            use_subsetter(patch, name)
+            plain[name] = one_at_a_time(documents)
     return documents, expected, plain
+
+
+@pytest.fixture
+def fonttools(monkeypatch):
+    """WeasyPrint subsets with fontTools, the path the slim copies serve."""
+    use_subsetter(monkeypatch, "fonttools")
 
 
 @pytest.fixture
@@ -131,20 +158,28 @@ def check_superbill(data: bytes, pid: str, first: str, last: str, total) -> None
 # ---------------------------------------------------------------- superbills
 
 
-def test_batch_superbills_are_the_one_at_a_time_pdfs_byte_for_byte(batch, fixed_time):
-    documents, expected, plain = batch
+@pytest.mark.parametrize("subsetter", SUBSETTERS)
+def test_batch_superbills_are_the_one_at_a_time_pdfs_byte_for_byte(batch, fixed_time, monkeypatch, subsetter):
+    documents, expected, all_plain = batch
+    plain = all_plain[subsetter]
+    use_subsetter(monkeypatch, subsetter)
     before = dict(pdfbatch.STATS)
     sequential = render_superbills(documents, jobs=1)
     assert sequential == plain
-    assert pdfbatch.STATS["slim"] > before["slim"]  # the fast path did run (for the Latin names)
+    if subsetter == "fonttools":
+        assert pdfbatch.STATS["slim"] > before["slim"]  # the fast path did run (for the Latin names)
+    else:
+        assert pdfbatch.STATS == before  # HarfBuzz subsets every font: fontTools is never called
     assert render_superbills(documents, jobs=2) == plain  # forked workers
     for data, (pid, first, last) in zip(sequential, PEOPLE, strict=True):
         check_superbill(data, pid, first, last, expected[pid])
     assert len(pypdf.PdfReader(io.BytesIO(sequential[1])).pages) >= 1
 
 
-def test_a_slim_font_that_would_change_the_output_is_dropped(batch, fixed_time, monkeypatch, fresh_font_cache):
-    documents, _, plain = batch
+def test_a_slim_font_that_would_change_the_output_is_dropped(batch, fixed_time, monkeypatch, fresh_font_cache,
+                                                             fonttools):
+    documents, _, all_plain = batch
+    plain = all_plain["fonttools"]
     real_build = pdfbatch.build_slim
 
     def broken(content, hinting=False):
@@ -166,8 +201,9 @@ def test_a_slim_font_that_would_change_the_output_is_dropped(batch, fixed_time, 
 
 
 def test_checked_slim_fonts_are_kept_on_disk_and_serve_a_single_superbill(batch, fixed_time, fresh_font_cache,
-                                                                           monkeypatch):
-    documents, _, plain = batch
+                                                                           monkeypatch, fonttools):
+    documents, _, all_plain = batch
+    plain = all_plain["fonttools"]
     assert render_superbills(documents, jobs=1) == plain  # four: enough to make the slim fonts
     cached = sorted(fresh_font_cache.rglob("*.slim"))
     assert len(cached) >= 2 and all(oct(p.stat().st_mode & 0o777) == "0o600" for p in cached)
