@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Regenerate ``codes/icd10cm-editions.tsv``: when each ICD-10-CM code is billable, by date of service.
 
-A diagnosis is valid on a claim only in the edition in force on its date of service (SPEC "Billing
-rules"). The package registries carry three editions of the tabular, one per ``simple-icd-10-cm``
+A diagnosis is valid on a claim only in the edition in force on its date of service (docs/reference.md
+"Claim checks"). The package registries carry three editions of the tabular, one per ``simple-icd-10-cm``
 release; this script reads each one and writes the compact differences to the newest edition, which
 ``codes/icd10cm-2026.tsv`` already holds in full:
 

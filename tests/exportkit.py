@@ -1,7 +1,7 @@
 """Clinic folders and patient files for the 837P, export and ledger tests.
 
 `clinic(tmp_path)` writes the starter clinic; `patient(...)` builds a patient document (dict) from the
-SPEC example with the changes a test needs; `write_patient` saves it as YAML; `claims_of` runs the
+example of docs/reference.md with the changes a test needs; `write_patient` saves it as YAML; `claims_of` runs the
 real pipeline (`load.process_patient`) on it.
 """
 

@@ -1,4 +1,4 @@
-"""The billing engine: sessions become exact claim lines (SPEC "Billing rules", domain.md §4, §8)."""
+"""The billing engine: sessions become exact claim lines (docs/reference.md "Billing rules")."""
 
 from __future__ import annotations
 
@@ -119,7 +119,7 @@ def test_single_dose_with_waste_gets_a_jw_line():
 
 
 def test_waste_within_the_billed_unit_is_jz_not_jw():
-    # 0.5 mg given, 0.4 mg discarded, 1 mg units: ceil(0.5) == ceil(0.9) == 1 unit, so JZ (domain §4.6).
+    # 0.5 mg given, 0.4 mg discarded, 1 mg units: ceil(0.5) == ceil(0.9) == 1 unit, so JZ (docs/reference.md "Billing rules").
     claim = claim_for(protocol=None, medications=[{"drug": "ondansetron", "dose_mg": 0.5, "wasted_mg": 0.4}])
     assert [c for c in codes(claim) if c[0] == "J2405"] == [("J2405", ("JZ",), 1)]
 

@@ -165,7 +165,7 @@ def test_service_lines_match_the_claim(six_pdf, claims):
                                                      for line in claim.lines]
     assert {(line["from"], line["to"], line["pos"], line["npi"]) for line in lines} == {
         ("11 02 26", "11 02 26", "11", "1003000126")}
-    # the SPEC example, as a clerk reads it off the form
+    # the reference example (docs/reference.md "Commands"), as a clerk reads it off the form
     assert lines[0]["code"] == "99214" and lines[0]["modifiers"] == ["25"] and lines[0]["pointers"] == "AB"
     assert lines[5]["code"] == "J2405" and lines[5]["modifiers"] == ["JZ"] and lines[5]["units"] == "4"
     assert lines[5]["charge"] == Decimal("16.00")

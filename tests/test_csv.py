@@ -149,7 +149,7 @@ def test_rewriting_replaces_the_file_whole(items, loaded, tmp_path):
 
 
 def test_adjustments_and_the_true_balance(clinic_dir, loaded, tmp_path):
-    """SPEC "Money on a session": balance = charges - payments - adjustments, per claim on every line."""
+    """docs/reference.md "Money on a session": balance = charges - payments - adjustments, per claim on every line."""
     patient = yaml.safe_load((clinic_dir / "patients" / "example.yaml").read_text(encoding="utf-8"))
     first, second = patient["sessions"]  # charges 1035.00 and 535.00 (the module fixture added the push)
     first["adjustments"] = [{"amount": 300.00, "reason": "package price"}, {"amount": 85.00, "reason": "courtesy"}]

@@ -29,6 +29,7 @@ from superbill.batch.ledger import Ledger
 from superbill.inputs.starter import write_starter
 
 LONG = os.environ.get("SUPERBILL_FUZZ") == "long"
+pytestmark = pytest.mark.slow  # real export processes, killed and rerun: minutes
 
 HARNESS = textwrap.dedent(r'''
     """superbill export with one fault: python -c HARNESS FAULT[,FAULT...] -- CLI ARGS..."""
@@ -328,6 +329,14 @@ def _events(practice: Path, tmp_path: Path) -> list[str]:
     return log.read_text().splitlines()
 
 
+def kill_seed() -> int:
+    """$SUPERBILL_KILL_SEED, else the same seed every run (a red run shows again), else with --fuzz-long
+    a random one (printed, to replay it)."""
+    if "SUPERBILL_KILL_SEED" in os.environ:
+        return int(os.environ["SUPERBILL_KILL_SEED"])
+    return random.randrange(1 << 30) if LONG else 20261201
+
+
 def test_sigkill_at_points_across_the_whole_export_then_a_rerun(practice, tmp_path):
     """One export killed at the N-th event (a write, an fsync, a rename, a ledger step) for N drawn
     from every kind of event, then the next export: consistent every time, whatever N was."""
@@ -335,7 +344,7 @@ def test_sigkill_at_points_across_the_whole_export_then_a_rerun(practice, tmp_pa
     kinds: dict[str, list[int]] = {}
     for n, name in enumerate(events, start=1):
         kinds.setdefault(name, []).append(n)
-    seed = int(os.environ.get("SUPERBILL_KILL_SEED", random.randrange(1 << 30)))
+    seed = kill_seed()
     rng = random.Random(seed)
     if LONG:
         points = list(range(1, len(events) + 1))  # every single point
@@ -374,7 +383,7 @@ def test_three_exports_at_once_into_one_folder_one_of_them_killed(practice, tmp_
     claims = CLAIMS | {f"P{i:04d}-20261102" for i in range(5, 17)}
     events = _events(practice, tmp_path)
     opened = events.index("ledger.begin_run done") + 1
-    seed = int(os.environ.get("SUPERBILL_KILL_SEED", random.randrange(1 << 30)))
+    seed = kill_seed()
     kill_at = random.Random(seed).randrange(opened + 1, len(events) + 1)
     print(f"SUPERBILL_KILL_SEED={seed}: the first export is killed at event {kill_at} of {len(events)} "
           f"({events[kill_at - 1]})")

@@ -1,7 +1,7 @@
 """A hand-computed set: claims worked out on paper first, then checked through the real pipeline.
 
-Every expected line below was computed by hand from the rules (SPEC "Billing rules", domain.md §4.2,
-§4.6, §8, §12.3) with this file's own clinic, and is written literally: code, modifiers, units,
+Every expected line below was computed by hand from the rules (docs/reference.md "Billing
+rules") with this file's own clinic, and is written literally: code, modifiers, units,
 charge, NDC (11 digits), NDC quantity and unit, and the claim total. Nothing is derived from the
 engine's own helpers.
 

@@ -59,7 +59,7 @@ def test_npi_check_digit_matches_the_cms_example():
 
 
 def _reference_npi_check(first_nine: str) -> int:
-    # domain.md §3.4: the constant 24 stands for the "80840" prefix
+    # docs/reference.md "Identifiers": the constant 24 stands for the "80840" prefix
     total = 24
     for i, ch in enumerate(reversed(first_nine)):
         d = int(ch)

@@ -1,4 +1,4 @@
-"""The prior-authorization letter (`superbill letter`): every element of domain.md §7.2, read back
+"""The prior-authorization letter (`superbill letter`): every element docs/reference.md "Outputs" lists, read back
 from the PDF, with the figures of the billing engine and the fee schedule; every refusal."""
 
 from __future__ import annotations

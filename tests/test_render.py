@@ -103,7 +103,7 @@ def attachments_and_images(pdf_path: Path) -> tuple[bool, int, int]:
     return embedded, annotations, images
 
 
-# ---------------------------------------------------------------- the SPEC example
+# ---------------------------------------------------------------- the reference example (docs/reference.md "Commands")
 
 
 def test_example_superbill_has_every_field(clinic, tmp_path):
@@ -154,7 +154,7 @@ def test_example_superbill_has_every_field(clinic, tmp_path):
         assert any(re.fullmatch(pattern, row) for row in lines), (line.code, pattern)
         if line.ndc:
             assert f"NDC N4 {line.ndc} {line.ndc_unit} {quantity_text(line.ndc_quantity)}" in text
-    # the SPEC's drug lines, literally
+    # the drug lines of docs/reference.md "Commands", literally
     assert "NDC N4 00409205105 ML 0.7" in text
     assert re.search(r"J2405 JZ Ondansetron .* AB 4 \$16\.00", text)
 

@@ -48,7 +48,7 @@ def check_totals(segs):
         assert Decimal(clm[2]) == sum(Decimal(sv1[2]) for sv1 in lines), clm[1]
 
 
-# ---------------------------------------------------------------- the SPEC example, segment by segment
+# ---------------------------------------------------------------- the reference example (docs/reference.md), segment by segment
 
 
 def test_spec_example_is_valid_and_carries_every_element(folder):

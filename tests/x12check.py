@@ -4,7 +4,7 @@
     ok, errors = validate_x12(path_or_text)
     assert_valid_x12(path_or_text)          # raises AssertionError listing pyx12's errors
 
-`x12valid` exits 1 whether the file passed or failed (domain.md §3.6), so this calls
+`x12valid` exits 1 whether the file passed or failed (pyx12 4.0's script), so this calls
 `pyx12.x12n_document.x12n_document` and uses its boolean, with the errors from its JSON output.
 Also parses a document into segments for assertions (`segments(text)`).
 """

@@ -11,7 +11,7 @@ form's 10-characters-per-inch, 6-lines-per-inch grid, whose line 7 is the top th
 from the top edge); a clinic moves an item by giving that row in its templates folder's copy, and
 moves everything for its printer with `cms1500: offset:` in clinic.yaml.
 
-Form rules (NUCC 1500 instructions; domain.md §2, §10, §12.2):
+Form rules (NUCC 1500 instructions; docs/reference.md "Outputs"):
 
 * at most six service lines a page; `cms1500: multipage: per-page` (the default) totals each page
   on its own: item 28 is the sum of that page's 24F charges and item 29 the part of the claim's
@@ -28,7 +28,7 @@ Form rules (NUCC 1500 instructions; domain.md §2, §10, §12.2):
 * the shaded supplemental line of 24 holds the NDC: ``N4`` + 11 digits + 3 spaces + unit + quantity;
 * item 19 carries the drug name, strength and dose of unclassified drug codes (J3490) on the page;
 * items 12 SIGNATURE ON FILE (no date); 13 SIGNATURE ON FILE and 27 YES when the claim is assigned
-  (Medicare), else 13 blank and 27 NO (the patient keeps the benefits: domain §10.23);
+  (Medicare), else 13 blank and 27 NO (the patient keeps the benefits: docs/reference.md "Outputs");
 * item 22: resubmission code 7 (replacement) or 8 (void) with the payer's original claim number;
 * items 23 and 26 without hyphens or spaces; 26 is the claim id (the 837P's CLM01 without its hyphen);
 * item 31 the rendering provider with credentials, SIGNATURE ON FILE and the date the form was made;

@@ -1,4 +1,4 @@
-"""The Good Faith Estimate document (SPEC "Good Faith Estimate PDF", 45 CFR 149.610(c)).
+"""The Good Faith Estimate document (docs/reference.md "Outputs", 45 CFR 149.610(c)).
 
 `prepare_estimate` validates a GFE file (or a request file) and computes the estimate with the
 billing engine (`superbill.engine.estimate`); `gfe_context` turns it into the template's typed

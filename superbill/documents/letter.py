@@ -1,8 +1,8 @@
-"""The prior-authorization letter of medical necessity (SPEC "Prior-authorization letter PDF").
+"""The prior-authorization letter of medical necessity (docs/reference.md "Outputs").
 
 `prepare_letter` validates a request file (its patient file, the plan through the billing engine
 and the scrubber) and builds the letter's typed context (`superbill.documents.letter_context`):
-every element of domain.md §7.2, with the codes and units per session computed by the billing
+every element docs/reference.md "Outputs" lists for it, with the codes and units per session computed by the billing
 engine, the charges from the fee schedule and the evidence chosen from `codes/citations.yaml` by
 diagnosis. `render_html` and `render_letter_pdf` turn it into a document through the shared
 templating and PDF layers.

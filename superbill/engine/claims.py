@@ -1,7 +1,7 @@
 """The billing engine: a session becomes the claim lines a payer must see.
 
 Pure functions, no I/O: the superbill, the letter and every export share this one truth.
-Rules (SPEC "Billing rules"; domain.md §4, §5, §8, §10, §12.3):
+Rules (docs/reference.md "Billing rules"):
 
 * lines = the protocol's services + the session's services + the infusion's administration codes
   + the drug line(s) of each medication (the session's, then the protocol's);
@@ -46,7 +46,7 @@ EM_KINDS = {"em"}
 MAX_MODIFIERS = 4
 
 
-# ---------------------------------------------------------------- calculators (domain.md §8)
+# ---------------------------------------------------------------- calculators (docs/reference.md "Billing rules")
 
 
 def infusion_codes(minutes: int) -> list[tuple[str, int]]:
@@ -79,13 +79,13 @@ class Claim:
     infusion_minutes: int | None = None
     allow_sedation: bool = False
     filing_indicator: str = "CI"
-    # Medicare assignment (SPEC "Billing rules"): 837P CLM07 A / CLM08 Y, CMS-1500 items 13 and 27.
+    # Medicare assignment (docs/reference.md "Billing rules"): 837P CLM07 A / CLM08 Y, CMS-1500 items 13 and 27.
     assigned: bool = False
     # 1 original, 7 replacement, 8 void (837P CLM05-3, CMS-1500 item 22); a 7 or 8 carries the payer's
     # claim control number (837P REF*F8, item 22's original reference number).
     frequency_code: str = "1"
     payer_claim_number: str | None = None
-    # SPEC "Money on a session": what the clinic wrote off (models.Adjustment), and their sum.
+    # docs/reference.md "Money on a session": what the clinic wrote off (models.Adjustment), and their sum.
     adjustments: tuple = ()
     amount_adjusted: Decimal = Decimal("0.00")
 
@@ -176,7 +176,7 @@ def with_modifier_25(lines, day_has_administration: bool) -> list[ClaimLine]:
 
 def session_lines(session, session_index: int, clinic, book: CodeBook, *,
                   day_has_administration: bool | None = None) -> list[ClaimLine]:
-    """The claim lines of one validated session, in SPEC order.
+    """The claim lines of one validated session, in the order of docs/reference.md "Billing rules".
 
     `day_has_administration`: whether the patient's day with this provider has a drug
     administration code on any claim (build_claims decides it); by default, this session's own.

@@ -1,6 +1,6 @@
 """Drug lines: HCPCS units, NDC quantity, the description, and the JW/JZ rules for waste.
 
-Rules (SPEC "Billing rules"; domain.md §4.6, §12.3; CMS JW/JZ policy):
+Rules (docs/reference.md "Billing rules"; CMS JW/JZ policy):
 
 * units = ceil(administered amount / HCPCS unit), at least 1; unclassified codes (J3490) bill 1
   unit, with the drug name, strength and dose as the description (the payer prices the narrative);

@@ -1,4 +1,4 @@
-"""Who bills and who renders a claim (SPEC, "The clinic profile": a solo practitioner).
+"""Who bills and who renders a claim (docs/reference.md "The clinic profile": a solo practitioner).
 
 A solo practitioner bills under their own Type 1 NPI: when `practice.npi` is the NPI of one of the
 providers, the billing provider is that person (837P `NM1*85*1`, CMS-1500 item 33 with the person's

@@ -6,7 +6,7 @@ ledger) and the timestamp. `write_837p` streams the same text into a file the ca
 by piece (`iter_837p`), so a 10,000-claim interchange never sits in memory. Nothing else is read or
 written here.
 
-Rules (domain.md §3 and §10):
+Rules (docs/reference.md "Outputs" and "Claim checks"):
 
 * data is made X12-safe: upper-case ASCII with accents transliterated, the four delimiters
   (``* ~ : ^``) and control characters never inside an element, each element truncated to the
@@ -15,7 +15,7 @@ Rules (domain.md §3 and §10):
   2000C patient loop with PAT01 01 spouse / 19 child / G8 other under the subscriber), claims of the
   same patient grouped under it (at most 100 claims per HL, 5000 per transaction);
 * CLM with POS:B:frequency, signature on file (CLM06=Y), not assigned (CLM07=C) and benefits not assigned
-  (CLM08=N): the patient of a cash-pay clinic has paid and keeps the benefits (domain.md §10.23; the
+  (CLM08=N): the patient of a cash-pay clinic has paid and keeps the benefits (docs/reference.md "Outputs"; the
   CMS-1500 prints the same: item 27 NO, item 13 blank); release of information Y;
 * CLM05-3 from the claim's frequency code: 1 an original, 7 a replacement, 8 a void (every line of
   the claim, as it was sent), the last two with the payer's claim control number in REF*F8 right after

@@ -1,4 +1,4 @@
-"""The Good Faith Estimate file (`gfe.yaml`, SPEC "A Good Faith Estimate") as pydantic models.
+"""The Good Faith Estimate file (`gfe.yaml`, docs/reference.md "A Good Faith Estimate") as pydantic models.
 
 Its `plan` is the same block as a prior-authorization request's plan: the keys the letter needs
 and the estimate does not (schedule, dose, response criteria, ...) are accepted and optional here,

@@ -1,6 +1,6 @@
 """The input files as pydantic models: the clinic profile, a patient file, a prior-auth request.
 
-Field names and shapes follow SPEC.md exactly; unknown keys are rejected everywhere so a typo
+Field names and shapes follow docs/reference.md "Input files" exactly; unknown keys are rejected everywhere so a typo
 never silently drops data. Identifier fields are checked with the `superbill.ids` modules and
 stored in their compact canonical form.
 """
@@ -415,7 +415,7 @@ class Payment(Strict):
 
 
 class Adjustment(Strict):
-    """What the clinic wrote off on a session (a package price, a courtesy discount): SPEC "Money on a session"."""
+    """What the clinic wrote off on a session (a package price, a courtesy discount): docs/reference.md "Money on a session"."""
 
     amount: PositiveMoney
     reason: Annotated[str, TextOf(80)]
