@@ -35,6 +35,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pdfplumber
+import pytest
 import pyx12.map_if
 import yaml
 from click.testing import CliRunner
@@ -381,6 +382,7 @@ def test_cached_maps_give_pyx12s_own_verdicts(tmp_path):
     assert cached == [plain[0], plain[1], plain[0], plain[0], plain[1], plain[0]]
 
 
+@pytest.mark.slow
 @settings(max_examples=budget(80, 1000), **SETTINGS)
 @given(practice_case())
 def test_generated_practices_export_a_valid_837p_and_csv_with_the_same_totals(case):
@@ -416,6 +418,8 @@ def test_generated_practices_export_a_valid_837p_and_csv_with_the_same_totals(ca
         per_claim: dict[str, Decimal] = {}
         for row in rows:
             for value in row.values():
+                if re.fullmatch(r"-[0-9]+\.[0-9]{2}", value):
+                    continue  # a credit (balance below zero) is a negative number, not a formula
                 assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), value  # guarded with '
             claim_id = row["claim_id"].removeprefix("'")
             per_claim[claim_id] = per_claim.get(claim_id, Decimal("0")) + Decimal(row["charge"])
@@ -462,6 +466,7 @@ def _money_after(label: str, text: str) -> Decimal:
     return Decimal(match.group(1))
 
 
+@pytest.mark.slow
 @settings(max_examples=budget(8, 120), **SETTINGS)
 @given(practice_case(patients=(1, 1), sessions=(1, 2), wild=PDF_WILD), st.booleans())
 def test_generated_superbill_and_cms1500_read_back_with_the_same_totals(case, data_only):
@@ -593,6 +598,7 @@ def _cli(*args):
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
+@pytest.mark.slow
 @settings(max_examples=budget(120, 1500), **SETTINGS)
 @given(invalid_case())
 def test_mutated_input_exits_0_or_1_with_one_line_per_problem_naming_the_path(case):
