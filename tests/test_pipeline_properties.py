@@ -461,9 +461,9 @@ def _expected_pages(items) -> list[tuple[Decimal, list[Decimal]]]:
 
 
 def _money_after(label: str, text: str) -> Decimal:
-    match = re.search(re.escape(label) + r"\s*\$(-?[0-9]+\.[0-9]{2})", text)
+    match = re.search(re.escape(label) + r"\s*\$(-?[0-9]{1,3}(?:,[0-9]{3})*\.[0-9]{2})", text)  # $1,234.56
     assert match, f"{label!r} not found in the superbill text"
-    return Decimal(match.group(1))
+    return Decimal(match.group(1).replace(",", ""))
 
 
 @pytest.mark.slow
