@@ -1,8 +1,8 @@
-"""The product contract (/work/shared/SPEC.md), promise by promise, through the real command line only.
+"""The product contract (docs/reference.md), promise by promise, through the real command line only.
 
-Every expected value here was worked out by hand from the SPEC and reference/domain.md (§4.2 infusion
-time units, §4.6/§8 drug units and NDC 5-4-2 padding, §3.4 NPI Luhn, §10, §12), not read back from the
-program. The starter clinic (`superbill init`) is the clinic: fees per billing unit 99214 189.00,
+Every expected value here was worked out by hand from docs/reference.md ("Billing rules": infusion
+time units, drug units; "Identifiers": NDC 5-4-2 padding, NPI Luhn; "Claim checks"; "Outputs"), not
+read back from the program. The starter clinic (`superbill init`) is the clinic: fees per billing unit 99214 189.00,
 93000 60.00, 96365 450.00, 96366 200.00, 96374 150.00, J3490 120.00, J2405 4.00; ketamine J3490,
 NDC 0409-2051-05 (-> 00409205105), 100 mg/mL, multi-dose; ondansetron J2405 per 1 mg, NDC 0409-0009-25
 (-> 00409000925), 2 mg/mL, single-dose; protocol ketamine-infusion = 99214 + ondansetron 4 mg.
