@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pdfplumber
 import pytest
-from cms1500kit import cell
+from cms1500kit import amount, cell, page_lines
 from helpers import FY2027_NOTE, example_patient, read_yaml, run, write_yaml
 from x12check import assert_valid_x12, segments
 
@@ -599,7 +599,7 @@ def test_837p_dependent_patient_goes_in_2000c(exported):
 
 CMS = {"carrier 1": (2, 41, 71), "carrier 2": (3, 41, 71), "carrier 3": (4, 41, 71), "4": (10, 50, 80),
        "11": (18, 50, 80), "23": (40, 50, 80), "26": (56, 23, 37), "22 code": (38, 50, 60),
-       "22 original ref": (38, 62, 80), "28": (56, 52, 63), "1a": (8, 50, 80)}
+       "22 original ref": (38, 62, 80), "1a": (8, 50, 80), "33 name": (58, 50, 80), "33a": (61, 50, 62)}
 
 
 def cms_item(page, item: str) -> str:
@@ -864,3 +864,108 @@ def test_check_warns_at_400_over_an_estimate(tmp_path, extra, warned):
     assert result.exit_code == 0
     over = [p for p in json.loads(result.stdout)["problems"] if "400" in p["message"] or "estimate" in p["message"].lower()]
     assert bool(over) == warned and all(p["severity"] == "warning" for p in over)
+
+
+# ---------------------------------------------------------------- more of the day's rules, money, paper
+
+
+def with_second_provider(clinic_dir: Path, tmp_path: Path, **practice) -> Path:
+    clinic = read_yaml(clinic_yaml(clinic_dir))
+    clinic["providers"].append({"id": "dr-kim", "first_name": "Sam", "last_name": "Kim", "credentials": "MD",
+                                "npi": "1558598797", "taxonomy": "207LP2900X"})   # domain.md 3.4's valid example
+    clinic["practice"].update(practice)
+    return write_yaml(tmp_path / "clinic.yaml", clinic)
+
+
+def test_modifier_25_is_judged_per_provider_the_second_initial_code_per_patient(clinic_dir, tmp_path):
+    own = with_second_provider(clinic_dir, tmp_path)
+    kim_visit = bare(provider="dr-kim", infusion=None, medications=[], services=[{"code": "99214"}], time="08:00")
+    path = patient_file(tmp_path, "p.yaml", [bare(), kim_visit])
+    out = json.loads(run("claims", "--json", path, clinic=own).stdout)
+    # dr-kim gave no drug administration that day: no 25 on her E/M
+    assert [lines_of(c)[0] for c in out["claims"]] == [("99214", [], 1, "189.00"), ("96365", [], 1, "450.00")]
+    kim_infusion = bare(provider="dr-kim", infusion={"start": "13:00", "end": "14:00"})
+    path = patient_file(tmp_path, "p.yaml", [bare(), kim_infusion])
+    out = json.loads(run("claims", "--json", path, clinic=own).stdout)
+    assert [p for p, _ in problems(out, "warning")] == ["sessions[1].infusion"]
+
+
+def test_payments_above_the_charges_are_a_credit_on_the_superbill(clinic_dir, tmp_path):
+    paid = base_session(payments=[{"date": DOS, "amount": 2000.00, "method": "card"}])
+    path = patient_file(tmp_path, "p.yaml", [paid])
+    result = run("render", path, "-o", tmp_path / "out", "--html", clinic=clinic_yaml(clinic_dir))
+    assert result.exit_code == 0
+    (page,) = (tmp_path / "out").iterdir()
+    text = " ".join(re.sub(r"<[^>]+>", " ", page.read_text(encoding="utf-8")).split())
+    assert "$2,000.00" in text and "$965.00" in text and "Credit" in text     # 2000.00 - 1035.00
+
+
+def test_cms1500_six_lines_a_page_each_page_totalled_and_data_only(clinic_dir, tmp_path):
+    folder = tmp_path / "clinic"
+    assert run("init", folder).exit_code == 0
+    eight = base_session(services=[{"code": "93000", "pointers": [1]}, {"code": "94760", "charge": 10.00},
+                                   {"code": "J7050", "charge": 25.00}])
+    patient_file(folder / "patients", "example.yaml", [eight])
+    result = run("export", folder / "patients", "-o", folder / "o", "--format", "cms1500", "--jobs", "1",
+                 clinic=folder / "clinic.yaml")
+    assert result.exit_code == 0, result.output
+    with pdfplumber.open(only(folder / "o", "cms1500*.pdf")) as pdf:
+        assert len(pdf.pages) == 2
+        codes = [[line["code"] for line in page_lines(page)] for page in pdf.pages]
+        assert codes == [["99214", "93000", "94760", "J7050", "96365", "96366"], ["J3490", "J2405"]]
+        # per page: 189 + 60 + 10 + 25 + 450 + 200 = 934.00; 120 + 16 = 136.00 (item 28)
+        assert [amount(page, 56, 56) for page in pdf.pages] == [Decimal("934.00"), Decimal("136.00")]
+        assert all(cms_item(page, "26") == "P000120261102" and cms_item(page, "1a") == "XYZ123456789"
+                   for page in pdf.pages)                                 # each page self-contained
+    data_only = run("export", folder / "patients", "-o", folder / "d", "--format", "cms1500", "--jobs", "1",
+                    "--resubmit-claim", CLAIM, "--cms1500-data-only", clinic=folder / "clinic.yaml")
+    assert data_only.exit_code == 0, data_only.output
+    with pdfplumber.open(only(folder / "d", "cms1500*.pdf")) as pdf:
+        text = " ".join(page.extract_text() or "" for page in pdf.pages)
+        assert "HEALTH INSURANCE CLAIM FORM" not in text and "P000120261102" in text
+
+
+def test_solo_practitioner_is_the_billing_provider_on_the_cms1500(clinic_dir, tmp_path):
+    folder = tmp_path / "clinic"
+    assert run("init", folder).exit_code == 0
+    clinic = read_yaml(folder / "clinic.yaml")
+    clinic["practice"]["npi"] = clinic["providers"][0]["npi"]            # Avery Lee bills under her own NPI
+    write_yaml(folder / "clinic.yaml", clinic)
+    result = run("export", folder / "patients", "-o", folder / "o", "--format", "cms1500", "--jobs", "1",
+                 clinic=folder / "clinic.yaml")
+    assert result.exit_code == 0, result.output
+    with pdfplumber.open(only(folder / "o", "cms1500*.pdf")) as pdf:
+        page = pdf.pages[0]
+        assert "LEE" in cms_item(page, "33 name") and "AVERY" in cms_item(page, "33 name")
+        assert cms_item(page, "33a") == "1003000126"
+
+
+def test_clinic_templates_path_is_relative_to_the_clinic_file(clinic_dir, tmp_path, monkeypatch):
+    folder = tmp_path / "clinic"
+    assert run("init", folder).exit_code == 0
+    assert run("templates", "copy", folder / "mine").exit_code == 0
+    page = folder / "mine" / "superbill.html"
+    page.write_text('{% extends "default:superbill.html" %}\n'            # templates/README.md's own example
+                    '{% block notes %}<section class="notes">OUR-OWN-WORDING</section>{% endblock %}\n',
+                    encoding="utf-8")
+    clinic = read_yaml(folder / "clinic.yaml")
+    clinic["templates"] = "./mine"
+    write_yaml(folder / "clinic.yaml", clinic)
+    monkeypatch.chdir(tmp_path)                                          # not the clinic's folder
+    result = run("render", folder / "patients" / "example.yaml", "-o", tmp_path / "out", "--html",
+                 clinic=folder / "clinic.yaml")
+    assert result.exit_code == 0, result.output
+    (html,) = (tmp_path / "out").iterdir()
+    assert "OUR-OWN-WORDING" in html.read_text(encoding="utf-8")
+
+
+def test_a_rejected_request_writes_no_letter(clinic_dir, tmp_path):
+    request = read_yaml(clinic_dir / "requests" / "example.yaml")
+    request["patient"] = str(clinic_dir / "patients" / "example.yaml")
+    request["screening"]["pregnancy"] = True                             # true needs screening_rationale
+    path = write_yaml(tmp_path / "request.yaml", request)
+    out = tmp_path / "letters" / "letter.pdf"
+    result = run("letter", path, "-o", out, clinic=clinic_yaml(clinic_dir))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert any(line.startswith(f"{path}: ") for line in result.stderr.splitlines())
+    assert not out.exists()
