@@ -969,3 +969,75 @@ def test_a_rejected_request_writes_no_letter(clinic_dir, tmp_path):
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert any(line.startswith(f"{path}: ") for line in result.stderr.splitlines())
     assert not out.exists()
+
+
+def test_clinic_after_the_command_is_a_usage_error(clinic_dir):
+    result = run("check", "--clinic", clinic_yaml(clinic_dir), clinic_dir / "patients" / "example.yaml")
+    assert result.exit_code == 2
+
+
+@pytest.mark.parametrize("change, path", [
+    (lambda s: s["infusion"].update(end="24:10"), "sessions[0].infusion.end"),
+    (lambda s: s["payments"][0].update(amount="650.005"), "sessions[0].payments[0].amount"),
+    (lambda s: s.update(date="11/02/2026"), "sessions[0].date"),
+    (lambda s: s["medications"][0].update(route="XX"), "sessions[0].medications[0].route"),
+])
+def test_dates_times_money_and_choices_are_checked_by_path(clinic_dir, tmp_path, change, path):
+    session = base_session()
+    change(session)
+    code, out = claims_json(clinic_dir, tmp_path, [session])
+    assert code == 1 and out["claims"] == []
+    assert path in [p for p, _ in problems(out, "error")]
+
+
+def test_a_broken_yaml_file_is_one_line_naming_it(clinic_dir, tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("patient: {id: P1\nsessions: [\n", encoding="utf-8")
+    result = run("check", path, clinic=clinic_yaml(clinic_dir))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    errors = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(errors) == 1 and errors[0].startswith(f"{path}: ")
+
+
+def test_an_unknown_key_in_the_clinic_holds_back_everything(clinic_dir, tmp_path):
+    clinic = read_yaml(clinic_yaml(clinic_dir))
+    clinic["practice"]["fone"] = "2175550100"
+    own = write_yaml(tmp_path / "clinic.yaml", clinic)
+    result = run("check", "--json", clinic_dir / "patients" / "example.yaml", clinic=own)
+    assert result.exit_code == 1
+    out = json.loads(result.stdout)
+    assert ("practice.fone", "error") in [(p["path"], p["severity"]) for p in out["problems"] if p["file"] == str(own)]
+    claims = run("claims", clinic_dir / "patients" / "example.yaml", clinic=own)
+    assert claims.exit_code == 1 and "Traceback" not in claims.output
+    assert f"{own}: practice.fone: error: unknown key (is it a typo?)" in claims.stderr.splitlines()
+
+
+def test_the_route_is_in_the_drug_lines_description(clinic_dir, tmp_path):
+    folder = tmp_path / "clinic"
+    assert run("init", folder).exit_code == 0
+    session = base_session()
+    session["medications"][0]["route"] = "IM"
+    patient_file(folder / "patients", "example.yaml", [session])
+    result = run("export", folder / "patients", "-o", folder / "o", "--jobs", "1", clinic=folder / "clinic.yaml")
+    assert result.exit_code == 0
+    sv1 = [s[1] for s in segments(only(folder / "o", "*.837").read_text()) if s[0] == "SV1"]
+    assert "HC:J3490:::::KETAMINE HCL 100 MG/ML 70 MG IM" in sv1                # name, strength, dose (and route)
+
+
+def test_a_request_file_in_json_and_as_a_gfe(clinic_dir, tmp_path):
+    request = read_yaml(clinic_dir / "requests" / "example.yaml")
+    request["patient"] = str(clinic_dir / "patients" / "example.yaml")
+    path = tmp_path / "request.json"
+    path.write_text(json.dumps(request, default=str), encoding="utf-8")
+    letter = run("letter", path, "-o", tmp_path / "letter.html", "--html", clinic=clinic_yaml(clinic_dir))
+    assert letter.exit_code == 0, letter.output
+    text = " ".join(re.sub(r"<[^>]+>", " ", (tmp_path / "letter.html").read_text(encoding="utf-8")).split())
+    assert "$8,154.00" in text
+    # a request file as a GFE: its plan is the estimate's (a scheduling date is needed)
+    folder = tmp_path / "clinic"
+    assert run("init", folder).exit_code == 0
+    gfe = run("gfe", folder / "requests" / "example.yaml", "-o", tmp_path / "gfe.html", "--html", "--scheduled-on",
+              "2026-11-20", clinic=folder / "clinic.yaml")
+    assert gfe.exit_code == 0, gfe.output
+    text = " ".join(re.sub(r"<[^>]+>", " ", (tmp_path / "gfe.html").read_text(encoding="utf-8")).split())
+    assert "$1,359.00" in text and "$8,154.00" in text
