@@ -12,7 +12,8 @@ import re
 import unicodedata
 from decimal import Decimal
 
-from superbill.engine.claims import money, quantity_text
+from superbill.documents.formatting import zip_text  # 62701-1234, as on every document
+from superbill.engine.claims import money, quantity_text  # 2268.00: no $ and no commas on the form
 
 
 def ascii_upper(text: str | None) -> str:
@@ -58,11 +59,6 @@ def org_text(text: str | None) -> str:
 def compact_number(text: str | None) -> str:
     """Items 23 and 26, NUCC: "Do not enter hyphens or spaces within the number"."""
     return re.sub(r"[\s-]", "", ascii_upper(text))
-
-
-def zip_text(value: str) -> str:
-    digits = re.sub(r"\D", "", value or "")
-    return f"{digits[:5]}-{digits[5:]}" if len(digits) == 9 else digits
 
 
 def address_lines(address, phone: str | None = None) -> dict:
