@@ -1041,3 +1041,48 @@ def test_a_request_file_in_json_and_as_a_gfe(clinic_dir, tmp_path):
     assert gfe.exit_code == 0, gfe.output
     text = " ".join(re.sub(r"<[^>]+>", " ", (tmp_path / "gfe.html").read_text(encoding="utf-8")).split())
     assert "$1,359.00" in text and "$8,154.00" in text
+
+
+def test_cms1500_a_value_too_long_for_its_box_is_cut_with_a_warning_never_shrunk(tmp_path):
+    folder = tmp_path / "clinic"
+    assert run("init", folder).exit_code == 0
+    name = "Blue Cross and Blue Shield of Illinois Federal Plan"             # 51 characters
+    patient_file(folder / "patients", "example.yaml", [base_session()], insurance={"payer_name": name})
+    result = run("export", folder / "patients", "-o", folder / "o", "--format", "cms1500", "--jobs", "1",
+                 clinic=folder / "clinic.yaml")
+    assert result.exit_code == 0, result.output
+    assert any("warning" in line and "carrier" in line and "cut" in line for line in result.output.splitlines())
+    with pdfplumber.open(only(folder / "o", "cms1500*.pdf")) as pdf:
+        page = pdf.pages[0]
+        assert cms_item(page, "carrier 1") == name.upper()[:31]             # the box holds 31 characters
+        data = [c for c in page.chars if max(c.get("non_stroking_color") or (0,)) < 0.1]
+        # 10 characters per inch: every data character 12 pt Courier, 7.2 pt wide
+        assert {round(c["size"], 1) for c in data} == {12.0}
+        assert {round(c["x1"] - c["x0"], 1) for c in data} == {7.2}
+
+
+def test_render_one_superbill_per_patient_or_per_session(clinic_dir, tmp_path):
+    later = base_session(date="2026-11-05", payments=[{"date": "2026-11-05", "amount": 650.00, "method": "card"}])
+    path = patient_file(tmp_path, "p.yaml", [base_session(), later])
+    clinic = clinic_yaml(clinic_dir)
+    assert run("render", path, "-o", tmp_path / "one", "--html", clinic=clinic).exit_code == 0
+    (page,) = (tmp_path / "one").iterdir()
+    text = " ".join(re.sub(r"<[^>]+>", " ", page.read_text(encoding="utf-8")).split())
+    assert "11/02/2026" in text and "11/05/2026" in text and "$2,070.00" in text      # 2 x 1035.00
+    assert run("render", path, "-o", tmp_path / "two", "--html", "--per-session", clinic=clinic).exit_code == 0
+    assert len(list((tmp_path / "two").iterdir())) == 2
+    assert run("render", path, "-o", tmp_path / "late", "--html", "--from", "2026-11-03", clinic=clinic).exit_code == 0
+    (page,) = (tmp_path / "late").iterdir()
+    text = " ".join(re.sub(r"<[^>]+>", " ", page.read_text(encoding="utf-8")).split())
+    assert "11/05/2026" in text and "11/02/2026" not in text
+
+
+def test_export_a_rejected_file_among_good_ones_exits_1_and_the_rest_go(tmp_path):
+    folder = tmp_path / "clinic"
+    assert run("init", folder).exit_code == 0
+    bad = patient_file(folder / "patients", "bad.yaml", [base_session(diagnoses=["G90.51"])], patient={"id": "P0009"})
+    result = run("export", folder / "patients", "-o", folder / "o", "--jobs", "1", clinic=folder / "clinic.yaml")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert [s[1] for s in segments(only(folder / "o", "*.837").read_text()) if s[0] == "CLM"] == [CLAIM]
+    assert any(line.startswith(f"{bad}: sessions[0].diagnoses[0]: error:")
+               for line in result.stderr.splitlines())
