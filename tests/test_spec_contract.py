@@ -1086,3 +1086,17 @@ def test_export_a_rejected_file_among_good_ones_exits_1_and_the_rest_go(tmp_path
     assert [s[1] for s in segments(only(folder / "o", "*.837").read_text()) if s[0] == "CLM"] == [CLAIM]
     assert any(line.startswith(f"{bad}: sessions[0].diagnoses[0]: error:")
                for line in result.stderr.splitlines())
+
+
+@pytest.mark.parametrize("code, date, valid", [
+    # U09.9 (post COVID-19 condition) is new in FY2022: not in the shipped FY2021 tabular, in FY2025's
+    ("U09.9", "2022-06-01", False),   # FY2022 -> nearest shipped FY2021: not there
+    ("U09.9", "2024-06-01", True),    # FY2024 -> nearest shipped FY2025: there
+    # B37.3 (candidiasis of vulva and vagina) was split into B37.31/B37.32 by FY2025
+    ("B37.3", "2021-06-01", True),    # FY2021, shipped: billable
+    ("B37.3", "2024-06-01", False),   # FY2024 -> FY2025: a category now
+])
+def test_a_date_in_an_edition_not_shipped_uses_the_nearest_shipped_edition(clinic_dir, tmp_path, code, date, valid):
+    code_, out = claims_json(clinic_dir, tmp_path, [bare(date=date, diagnoses=[code])])
+    assert (code_ == 0) == valid
+    assert [p for p, _ in problems(out, "error")] == ([] if valid else ["sessions[0].diagnoses[0]"])
