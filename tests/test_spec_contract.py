@@ -1100,3 +1100,28 @@ def test_a_date_in_an_edition_not_shipped_uses_the_nearest_shipped_edition(clini
     code_, out = claims_json(clinic_dir, tmp_path, [bare(date=date, diagnoses=[code])])
     assert (code_ == 0) == valid
     assert [p for p, _ in problems(out, "error")] == ([] if valid else ["sessions[0].diagnoses[0]"])
+
+
+def test_a_line_charge_is_per_line_and_a_tiny_dose_is_one_unit(clinic_dir, tmp_path):
+    code, out = claims_json(clinic_dir, tmp_path, [bare(infusion=None, medications=[{"drug": "ondansetron", "dose_mg": 0.5}],
+                                                        services=[{"code": "93000", "units": 3, "charge": 100.00}])])
+    assert code == 0
+    (claim,) = out["claims"]
+    # the line's charge is the line's (not x3); 0.5 mg of a per-1-mg code: ceil = 1 unit, at least 1; 0.5/2 = 0.25 ML
+    assert lines_of(claim) == [("93000", [], 3, "100.00"), ("J2405", ["JZ"], 1, "4.00")]
+    assert drug_of(claim, "J2405") == [("00409000925", "0.25", "ML")]
+    assert claim["total_charge"] == "104.00"
+
+
+@pytest.mark.parametrize("session, path", [
+    (bare(provider="dr-who"), "sessions[0].provider"),
+    (bare(protocol="nope"), "sessions[0].protocol"),
+    (bare(medications=[{"drug": "unobtainium", "dose_mg": 1}]), "sessions[0].medications[0].drug"),
+    (bare(medications=[{"drug": "ondansetron", "dose_mg": 0}]), "sessions[0].medications[0].dose_mg"),
+    (bare(infusion=None, medications=[], services=[{"code": "99215"}]), "sessions[0].services[0]"),  # no fee
+    (bare(infusion={"start": "10:00", "end": "09:00"}), "sessions[0].infusion"),
+])
+def test_references_that_do_not_resolve_are_errors_naming_the_path(clinic_dir, tmp_path, session, path):
+    code, out = claims_json(clinic_dir, tmp_path, [session])
+    assert code == 1 and out["claims"] == []
+    assert [p for p, _ in problems(out, "error")] == [path]
