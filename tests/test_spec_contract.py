@@ -1125,3 +1125,32 @@ def test_references_that_do_not_resolve_are_errors_naming_the_path(clinic_dir, t
     code, out = claims_json(clinic_dir, tmp_path, [session])
     assert code == 1 and out["claims"] == []
     assert [p for p, _ in problems(out, "error")] == [path]
+
+
+@pytest.mark.parametrize("change, path", [
+    (lambda r: r.update(urgency="expedited"), "expedited_reason"),
+    (lambda r: r["screening"].pop("pregnancy"), "screening.pregnancy"),
+    (lambda r: r.update(prior_treatments=[]), "prior_treatments"),
+    (lambda r: r["screening"].update(psychosis_history=True), "screening_rationale"),
+])
+def test_request_rules_name_the_path(clinic_dir, tmp_path, change, path):
+    request = read_yaml(clinic_dir / "requests" / "example.yaml")
+    request["patient"] = str(clinic_dir / "patients" / "example.yaml")
+    change(request)
+    file = write_yaml(tmp_path / "request.yaml", request)
+    result = run("check", "--json", file, clinic=clinic_yaml(clinic_dir))
+    assert result.exit_code == 1
+    errors = [p for p in json.loads(result.stdout)["problems"] if p["severity"] == "error"]
+    assert errors and all(p["file"] == str(file) for p in errors)
+    assert any(path in p["path"] or path in p["message"] for p in errors), errors
+
+
+def test_export_from_to_limits_the_claims(tmp_path):
+    folder = tmp_path / "clinic"
+    assert run("init", folder).exit_code == 0
+    later = base_session(date="2026-11-05", payments=[])
+    patient_file(folder / "patients", "example.yaml", [base_session(), later])
+    result = run("export", folder / "patients", "-o", folder / "o", "--from", "2026-11-03", "--to", "2026-11-30",
+                 "--jobs", "1", clinic=folder / "clinic.yaml")
+    assert result.exit_code == 0
+    assert [s[1] for s in segments(only(folder / "o", "*.837").read_text()) if s[0] == "CLM"] == ["P0001-20261105"]
