@@ -72,6 +72,8 @@ def init(directory):
         written = write_starter(directory)
     except FileExistsError as exc:
         _fail([f"{exc.filename}: already exists; not overwriting (choose an empty folder)"])
+    except OSError as exc:  # e.g. a parent that is a file
+        _fail([f"{exc.filename or directory}: error: cannot write: {exc.strerror or exc}"])
     for path in written:
         click.echo(f"wrote {path}")
     click.echo(f"next: cd {directory} && superbill check patients/example.yaml requests/example.yaml")

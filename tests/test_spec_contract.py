@@ -1154,3 +1154,23 @@ def test_export_from_to_limits_the_claims(tmp_path):
                  "--jobs", "1", clinic=folder / "clinic.yaml")
     assert result.exit_code == 0
     assert [s[1] for s in segments(only(folder / "o", "*.837").read_text()) if s[0] == "CLM"] == ["P0001-20261105"]
+
+
+def test_an_output_that_cannot_be_written_is_one_line_no_traceback(clinic_dir, tmp_path):
+    blocker = tmp_path / "afile"
+    blocker.write_text("not a folder", encoding="utf-8")
+    clinic = clinic_yaml(clinic_dir)
+    letter = run("letter", clinic_dir / "requests" / "example.yaml", "-o", blocker / "letter.pdf", clinic=clinic)
+    assert letter.exit_code == 1
+    lines = [line for line in letter.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith(f"{blocker / 'letter.pdf'}: error: cannot be written (")
+    init = run("init", blocker / "clinic")
+    assert init.exit_code == 1
+    lines = [line for line in init.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and ": error: cannot write: Not a directory" in lines[0] and str(blocker) in lines[0]
+    for args in (["render", clinic_dir / "patients" / "example.yaml", "-o", blocker / "out"],
+                 ["export", clinic_dir / "patients", "-o", blocker / "out", "--jobs", "1", "--ledger", tmp_path / "l.db"]):
+        result = run(*args, clinic=clinic)
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        assert any(line.startswith(f"{blocker / 'out'}: error:") for line in result.stderr.splitlines())
+    assert blocker.read_text(encoding="utf-8") == "not a folder"

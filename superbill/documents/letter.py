@@ -119,6 +119,9 @@ def write_letter(request_path: str | Path, loaded, output: str | Path, *, as_htm
         raise InputRejected([exc.problem]) from None
     data = html if as_html else render_letter_pdf(html, user_dir, prepared.files)
     target = Path(output)
-    ensure_folder(target.parent)
-    write_atomic(target, data)
+    try:
+        ensure_folder(target.parent)
+        write_atomic(target, data)
+    except OSError as exc:  # a folder that is a file, a full disk: one line, as for every other refusal
+        raise InputRejected([Problem(str(target), "", ERROR, f"cannot be written ({exc.strerror or exc})")]) from None
     return target, prepared.warnings
