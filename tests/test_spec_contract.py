@@ -1174,3 +1174,32 @@ def test_an_output_that_cannot_be_written_is_one_line_no_traceback(clinic_dir, t
         assert result.exit_code == 1 and "Traceback" not in result.output
         assert any(line.startswith(f"{blocker / 'out'}: error:") for line in result.stderr.splitlines())
     assert blocker.read_text(encoding="utf-8") == "not a folder"
+
+
+def test_cms1500_offset_moves_every_data_only_value_by_the_printers_drift(tmp_path):
+    def first_chars(offset):
+        folder = tmp_path / f"clinic-{len(offset)}"
+        assert run("init", folder).exit_code == 0
+        if offset:
+            clinic = read_yaml(folder / "clinic.yaml")
+            clinic["cms1500"] = {"offset": offset}
+            write_yaml(folder / "clinic.yaml", clinic)
+        result = run("export", folder / "patients", "-o", folder / "o", "--format", "cms1500", "--cms1500-data-only",
+                     "--jobs", "1", clinic=folder / "clinic.yaml")
+        assert result.exit_code == 0, result.output
+        with pdfplumber.open(only(folder / "o", "cms1500*.pdf")) as pdf:
+            return sorted((round(c["x0"], 2), round(c["top"], 2), c["text"]) for c in pdf.pages[0].chars)
+
+    plain = first_chars({})
+    moved = first_chars({"left": "0.1in", "top": "2mm"})            # 7.2 pt right, 5.67 pt down
+    assert len(plain) == len(moved) > 100
+    for (x0, top0, t0), (x1, top1, t1) in zip(plain, moved, strict=True):
+        assert t0 == t1 and abs(x1 - x0 - 7.2) < 0.02 and abs(top1 - top0 - 2 / 25.4 * 72) < 0.02
+    # item 1a (insured's ID) on grid line 8: 1.33 in + 1/6 in = 108 pt from the top edge (domain.md 12.2: Medplum's
+    # overlay puts 1a at y=108 pt), column 50 at 0.30 in + 4.9 in (10 cpi)
+    assert cell_text_at(plain, line=8, col=50, width=29) == "XYZ123456789"
+
+
+def cell_text_at(chars, line: int, col: int, width: int) -> str:
+    left, top = (0.30 + (col - 1) * 0.1) * 72, (1.3333 - 1 + (line - 1) / 6) * 72
+    return "".join(t for x, y, t in chars if left - 1 <= x <= left + width * 7.2 and top - 2 <= y <= top + 12).strip()
