@@ -1203,3 +1203,23 @@ def test_cms1500_offset_moves_every_data_only_value_by_the_printers_drift(tmp_pa
 def cell_text_at(chars, line: int, col: int, width: int) -> str:
     left, top = (0.30 + (col - 1) * 0.1) * 72, (1.3333 - 1 + (line - 1) / 6) * 72
     return "".join(t for x, y, t in chars if left - 1 <= x <= left + width * 7.2 and top - 2 <= y <= top + 12).strip()
+
+
+def test_a_supply_code_without_ndc_is_a_warning_not_an_error(clinic_dir, tmp_path):
+    code, out = claims_json(clinic_dir, tmp_path, [bare(infusion=None, medications=[],
+                                                        services=[{"code": "J7050", "charge": 25.00}])])
+    assert code == 0
+    assert lines_of(out["claims"][0]) == [("J7050", [], 1, "25.00")]
+    assert [p for p, _ in problems(out, "warning")] == ["sessions[0].services[0]"]
+
+
+@pytest.mark.parametrize("field, value", [("npi", "1234567890"), ("npi", "3234567893"), ("tax_id", "12-345678")])
+def test_a_bad_practice_identifier_holds_back_everything(clinic_dir, tmp_path, field, value):
+    # 123456789 -> Luhn check digit 3 (domain.md 3.4), so ...890 fails; an NPI starts with 1 or 2; an EIN has 9 digits
+    clinic = read_yaml(clinic_yaml(clinic_dir))
+    clinic["practice"][field] = value
+    own = write_yaml(tmp_path / "clinic.yaml", clinic)
+    result = run("check", "--json", clinic_dir / "patients" / "example.yaml", clinic=own)
+    assert result.exit_code == 1
+    out = json.loads(result.stdout)
+    assert (str(own), f"practice.{field}", "error") in [(p["file"], p["path"], p["severity"]) for p in out["problems"]]
