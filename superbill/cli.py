@@ -499,19 +499,19 @@ def templates_copy(directory):
 
     \b
     Then point clinic.yaml at it (templates: ./DIRECTORY) or pass --templates DIRECTORY.
-    Delete the files you do not change: the defaults are used for them.
+    Delete the files you do not change: the defaults are used for them. Files that
+    exist in DIRECTORY are kept as they are: copying again restores deleted defaults.
     """
     from superbill.documents.template_files import copy_templates
 
     try:
-        written = copy_templates(directory)
-    except FileExistsError as exc:
-        _fail([f"{name}: already exists; not overwriting (choose an empty folder)"
-               for name in exc.filename.split(", ")])
+        written, kept = copy_templates(directory)
     except OSError as exc:
         _fail([f"{directory}: error: cannot write: {exc.strerror}"])
     for path in written:
         click.echo(f"wrote {path}")
+    for path in kept:
+        click.echo(f"kept {path} (it exists: not overwritten)")
     click.echo(f"next: add 'templates: {directory}' to clinic.yaml (relative to it), or use --templates {directory}")
 
 

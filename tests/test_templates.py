@@ -55,7 +55,7 @@ def shipped() -> list[str]:
 # ---------------------------------------------------------------- templates copy
 
 
-def test_copy_writes_every_default_and_the_readme_and_refuses_to_overwrite(tmp_path):
+def test_copy_writes_every_default_and_the_readme_and_never_overwrites(tmp_path):
     target = tmp_path / "mine"
     result = run(None, "templates", "copy", target)
     assert result.exit_code == 0, result.output
@@ -72,18 +72,27 @@ def test_copy_writes_every_default_and_the_readme_and_refuses_to_overwrite(tmp_p
 
     (target / "superbill.html").write_text("my edits")
     again = run(None, "templates", "copy", target)
-    assert again.exit_code == 1
-    assert f"{target / 'superbill.html'}: already exists; not overwriting (choose an empty folder)" in again.stderr.splitlines()
+    assert again.exit_code == 0, again.output
+    assert f"kept {target / 'superbill.html'} (it exists: not overwritten)" in again.stdout.splitlines()
     assert (target / "superbill.html").read_text() == "my edits"  # nothing was written over
+    assert not any(line.startswith("wrote ") for line in again.stdout.splitlines())  # all there already
 
 
-def test_copy_refuses_before_writing_anything(tmp_path):
+def test_copy_into_a_folder_restores_the_deleted_defaults_and_keeps_the_rest(tmp_path):
     target = tmp_path / "partial"
     target.mkdir()
     (target / "superbill.css").write_text("/* mine */")
     result = run(None, "templates", "copy", target)
-    assert result.exit_code == 1
-    assert sorted(p.name for p in target.iterdir()) == ["superbill.css"]
+    assert result.exit_code == 0, result.output
+    assert (target / "superbill.css").read_text() == "/* mine */"
+    lines = result.stdout.splitlines()
+    assert f"kept {target / 'superbill.css'} (it exists: not overwritten)" in lines
+    assert f"wrote {target / 'superbill.html'}" in lines and f"wrote {target / 'letter.html'}" in lines
+    assert sorted(p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file()) == shipped()
+
+    (target / "letter.html").unlink()  # a default deleted: copying again brings back only that one
+    again = run(None, "templates", "copy", target)
+    assert [line for line in again.stdout.splitlines() if line.startswith("wrote ")] == [f"wrote {target / 'letter.html'}"]
 
 
 # ---------------------------------------------------------------- templates list

@@ -105,6 +105,7 @@ def write_letter(request_path: str | Path, loaded, output: str | Path, *, as_htm
     Every refusal — the request, its plan, the template — raises InputRejected with one problem a
     line; nothing is written then.
     """
+    from superbill.documents.references import reference_warnings
     from superbill.documents.templating import TemplateProblem, templates_folder
     from superbill.outfiles import ensure_folder, write_atomic
 
@@ -114,6 +115,7 @@ def write_letter(request_path: str | Path, loaded, output: str | Path, *, as_htm
         raise InputRejected([Problem("codes/citations.yaml", "", ERROR, f"the letter cannot be written: {exc}")]) from None
     try:
         user_dir = templates_folder(loaded, templates_dir)
+        prepared.warnings += reference_warnings(user_dir)
         html = render_html(prepared.context, user_dir)
     except TemplateProblem as exc:
         raise InputRejected([exc.problem]) from None

@@ -210,6 +210,7 @@ class LetterContext(TemplateData):
     per_session: Decimal
     per_course: Decimal
     evidence: Evidence
+    signature_style: str
 
 
 # ---------------------------------------------------------------- the parts
@@ -226,10 +227,11 @@ def practice_part(practice, images: Images, loaded) -> LetterPractice:
 
 def provider_part(provider, images: Images, loaded) -> LetterProvider:
     where = f"providers[{loaded.clinic.providers.index(provider)}].signature"
+    signature = provider.signature if loaded.clinic.signature_style == "image" else None
     return LetterProvider(
         name=person_name(provider), display_name=provider.display_name, credentials=provider.credentials,
         npi=provider.npi, taxonomy=provider.taxonomy, specialty=provider.specialty,
-        signature=images.url(loaded, provider.signature, where))
+        signature=images.url(loaded, signature, where))
 
 
 def payer_part(insurance, payer) -> LetterPayer:
@@ -333,4 +335,5 @@ def letter_context(request, patient_file, loaded, claim, letter_date: dt.date, i
         per_session=claim.total_charge,
         per_course=claim.total_charge * sessions,
         evidence=evidence_for(request.diagnoses),
+        signature_style=clinic.signature_style,
     )

@@ -1,14 +1,13 @@
-"""The data a superbill template sees: `SuperbillContext`, filled from the claims and the clinic.
+"""`superbill_context`: the data a superbill template sees, filled from the claims and the clinic.
 
-Every field here is documented in `templates/README.md` ("The data a superbill template sees"), and
-`tests/test_templates.py` fails when the two differ. Each small `*_info` function fills one part;
-`superbill_context` puts them together.
+The types are in `superbill.documents.superbill_data` (documented field by field in
+`templates/README.md`). Each small `*_info` function fills one part; `superbill_context` puts
+them together.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from decimal import Decimal
 
 from superbill.documents.formatting import (
@@ -16,197 +15,36 @@ from superbill.documents.formatting import (
     address_lines,
     ndc_qualifier,
     ndc_text,
+    number_text,
     person_name,
     phone_text,
     pointer_letter,
     quantity_text,
 )
 from superbill.documents.images import Images
-from superbill.documents.templating import TemplateData
+from superbill.documents.superbill_data import (
+    AdjustmentInfo,
+    DiagnosisInfo,
+    DocumentInfo,
+    InsuranceInfo,
+    LineInfo,
+    ModifierInfo,
+    NdcInfo,
+    Notices,
+    PatientInfo,
+    PaymentInfo,
+    PlaceOfServiceInfo,
+    PracticeInfo,
+    ProviderInfo,
+    SessionInfo,
+    SubscriberInfo,
+    SuperbillContext,
+    Totals,
+)
 from superbill.engine.claims import Claim
 
 CPT_NOTICE = "CPT® is a registered trademark of the American Medical Association."
 ZERO = Decimal("0.00")
-
-
-@dataclass(slots=True)
-class DocumentInfo(TemplateData):
-    title: str
-    kind: str  # "patient" or "session"
-    number: str
-    issued: dt.date
-    period_start: dt.date
-    period_end: dt.date
-    multiple_sessions: bool
-
-
-@dataclass(slots=True)
-class PracticeInfo(TemplateData):
-    name: str
-    address_lines: list[str]
-    phone: str | None
-    fax: str | None
-    email: str | None
-    npi: str
-    tax_id: str
-    taxonomy: str
-    logo_url: str | None
-
-
-@dataclass(slots=True)
-class ProviderInfo(TemplateData):
-    id: str
-    name: str
-    first_name: str
-    middle_name: str | None
-    last_name: str
-    credentials: str | None
-    display_name: str
-    npi: str
-    taxonomy: str
-    specialty: str | None
-    signature_url: str | None
-
-
-@dataclass(slots=True)
-class PatientInfo(TemplateData):
-    id: str
-    account: str
-    name: str
-    first_name: str
-    middle_name: str | None
-    last_name: str
-    suffix: str | None
-    dob: dt.date
-    sex: str
-    sex_label: str
-    address_lines: list[str]
-    phone: str | None
-
-
-@dataclass(slots=True)
-class SubscriberInfo(TemplateData):
-    name: str
-    first_name: str
-    middle_name: str | None
-    last_name: str
-    dob: dt.date
-    sex: str
-    sex_label: str
-    address_lines: list[str]
-    relationship: str
-
-
-@dataclass(slots=True)
-class InsuranceInfo(TemplateData):
-    payer_name: str
-    payer_id: str
-    member_id: str
-    group_number: str | None
-    group_name: str | None
-    filing_indicator: str
-    relationship: str
-    subscriber: SubscriberInfo | None
-    prior_authorizations: list[str]
-
-
-@dataclass(slots=True)
-class DiagnosisInfo(TemplateData):
-    letter: str
-    code: str
-    title: str
-
-
-@dataclass(slots=True)
-class NdcInfo(TemplateData):
-    code: str
-    formatted: str
-    unit: str | None
-    quantity: str | None
-    n4: str
-
-
-@dataclass(slots=True)
-class LineInfo(TemplateData):
-    claim_id: str
-    date: dt.date
-    place_of_service: str
-    provider: ProviderInfo
-    code: str
-    modifiers: list[str]
-    description: str
-    pointers: str
-    pointer_letters: list[str]
-    units: int
-    fee: Decimal
-    charge: Decimal
-    kind: str
-    is_drug: bool
-    ndc: NdcInfo | None
-
-
-@dataclass(slots=True)
-class PaymentInfo(TemplateData):
-    date: dt.date
-    amount: Decimal
-    method: str | None
-    reference: str | None
-    claim_id: str
-    date_of_service: dt.date
-
-
-@dataclass(slots=True)
-class SessionInfo(TemplateData):
-    claim_id: str
-    date: dt.date
-    place_of_service: str
-    provider: ProviderInfo
-    prior_authorization: str | None
-    diagnosis_letters: list[str]
-    infusion_minutes: int | None
-    lines: list[LineInfo]
-    payments: list[PaymentInfo]
-    total: Decimal
-    paid: Decimal
-    balance: Decimal
-
-
-@dataclass(slots=True)
-class Totals(TemplateData):
-    charges: Decimal
-    paid: Decimal
-    balance: Decimal
-
-
-@dataclass(slots=True)
-class PlaceOfServiceInfo(TemplateData):
-    code: str
-    name: str
-
-
-@dataclass(slots=True)
-class Notices(TemplateData):
-    cpt: str
-    descriptions: str
-    hcpcs: str
-    icd10cm: str
-    icd10cm_short: str
-
-
-@dataclass(slots=True)
-class SuperbillContext(TemplateData):
-    document: DocumentInfo
-    practice: PracticeInfo
-    providers: list[ProviderInfo]
-    patient: PatientInfo
-    insurance: InsuranceInfo
-    diagnoses: list[DiagnosisInfo]
-    sessions: list[SessionInfo]
-    lines: list[LineInfo]
-    payments: list[PaymentInfo]
-    totals: Totals
-    places_of_service: list[PlaceOfServiceInfo]
-    notices: Notices
 
 
 # ---------------------------------------------------------------- the parts
@@ -236,12 +74,13 @@ def practice_info(practice, images: Images, loaded) -> PracticeInfo:
 
 def provider_info(provider, images: Images, loaded) -> ProviderInfo:
     index = next(i for i, p in enumerate(loaded.clinic.providers) if p.id == provider.id)
+    signature = provider.signature if loaded.clinic.signature_style == "image" else None
     return ProviderInfo(
         id=provider.id, name=person_name(provider), first_name=provider.first_name,
         middle_name=provider.middle_name, last_name=provider.last_name, credentials=provider.credentials,
         display_name=provider.display_name, npi=provider.npi, taxonomy=provider.taxonomy,
         specialty=provider.specialty,
-        signature_url=images.url(loaded, provider.signature, f"providers[{index}].signature"))
+        signature_url=images.url(loaded, signature, f"providers[{index}].signature"))
 
 
 def patient_info(patient) -> PatientInfo:
@@ -310,12 +149,15 @@ def session_info(claim: Claim, provider: ProviderInfo, positions: dict[str, int]
     payments = [PaymentInfo(date=p.date, amount=p.amount, method=p.method, reference=p.reference,
                             claim_id=claim.claim_id, date_of_service=claim.date_of_service)
                 for p in claim.payments]
+    adjustments = [AdjustmentInfo(amount=a.amount, reason=a.reason, claim_id=claim.claim_id,
+                                  date_of_service=claim.date_of_service) for a in claim.adjustments]
     return SessionInfo(
         claim_id=claim.claim_id, date=claim.date_of_service, place_of_service=claim.place_of_service,
         provider=provider, prior_authorization=claim.prior_authorization, diagnosis_letters=claim_letters,
         infusion_minutes=claim.infusion_minutes,
         lines=[line_info(line, claim, provider, claim_letters) for line in claim.lines],
-        payments=payments, total=claim.total_charge, paid=claim.amount_paid, balance=claim.balance)
+        payments=payments, adjustments=adjustments, total=claim.total_charge, paid=claim.amount_paid,
+        adjusted=claim.amount_adjusted, balance=claim.balance)
 
 
 def places_of_service(claims: list[Claim]) -> list[PlaceOfServiceInfo]:
@@ -328,6 +170,37 @@ def places_of_service(claims: list[Claim]) -> list[PlaceOfServiceInfo]:
         except Exception:  # an unknown POS never reaches here (the scrubber rejects it)
             used.setdefault(claim.place_of_service, "")
     return [PlaceOfServiceInfo(code=k, name=v) for k, v in sorted(used.items())]
+
+
+def modifiers_used(claims: list[Claim]) -> list[ModifierInfo]:
+    """The modifiers on these lines with our labels (codes/modifiers.yaml), in order of first use:
+    the legend that tells a patient what 25 or JZ means."""
+    from superbill.ids import modifier
+
+    seen: dict[str, str] = {}
+    for claim in claims:
+        for line in claim.lines:
+            for code in line.modifiers:
+                if code not in seen:
+                    seen[code] = modifier.label(code) or "see your plan's claim instructions"
+    return [ModifierInfo(code=code, label=label) for code, label in seen.items()]
+
+
+def unit_notes(claims: list[Claim], loaded) -> list[str]:
+    """What one unit of each drug code is ("J2405: 1 unit = 1 mg"), for the units legend."""
+    notes: dict[str, str] = {}
+    for claim in claims:
+        for line in claim.lines:
+            row = loaded.book.medications.get(line.drug) if line.drug else None
+            if row is None or line.code in notes:
+                continue
+            if row.unit_mg:
+                notes[line.code] = f"{line.code}: 1 unit = {number_text(row.unit_mg)} mg"
+            elif row.unit_ml:
+                notes[line.code] = f"{line.code}: 1 unit = {number_text(row.unit_ml)} mL"
+            elif row.unclassified:
+                notes[line.code] = f"{line.code}: 1 unit, the amount on its NDC line"
+    return list(notes.values())
 
 
 def notices() -> Notices:
@@ -366,6 +239,7 @@ def superbill_context(patient_file, claims: list[Claim], loaded, *, issued: dt.d
     payments = sorted((p for s in sessions for p in s.payments), key=lambda p: (p.date, p.date_of_service))
     charges = sum((c.total_charge for c in claims), ZERO)
     paid = sum((c.amount_paid for c in claims), ZERO)
+    adjusted = sum((c.amount_adjusted for c in claims), ZERO)
     context = SuperbillContext(
         document=document_info(patient_file.patient.id, claims, issued or dt.date.today(), kind),
         practice=practice,
@@ -376,8 +250,12 @@ def superbill_context(patient_file, claims: list[Claim], loaded, *, issued: dt.d
         sessions=sessions,
         lines=[line for s in sessions for line in s.lines],
         payments=payments,
-        totals=Totals(charges=charges, paid=paid, balance=charges - paid),
+        adjustments=[a for s in sessions for a in s.adjustments],
+        totals=Totals(charges=charges, paid=paid, adjusted=adjusted, balance=charges - paid - adjusted),
         places_of_service=places_of_service(claims),
+        modifiers=modifiers_used(claims),
+        unit_notes=unit_notes(claims, loaded),
+        signature_style=loaded.clinic.signature_style,
         notices=notices(),
     )
     return context, images

@@ -77,8 +77,10 @@ def build_patient_documents(result, loaded, *, per_session: bool = False, templa
     groups = [[c] for c in claims] if per_session else [claims]
     roots = template_dirs(templates_dir)
     base_dir = roots[0]
+    from superbill.documents.references import reference_warnings
+
     documents: list[SuperbillDoc] = []
-    warnings: list[Problem] = []
+    warnings: list[Problem] = reference_warnings(templates_dir)
     for group in groups:
         context, images = superbill_context(result.patient_file, group, loaded, issued=issued,
                                             kind="session" if per_session else "patient")

@@ -53,19 +53,19 @@ def default_files() -> list[Path]:
     return out
 
 
-def copy_templates(directory: str | Path) -> list[Path]:
-    """Copy every default template, stylesheet and the README into directory. Refuses (FileExistsError,
-    nothing written) when any of those files already exists there."""
+def copy_templates(directory: str | Path) -> tuple[list[Path], list[Path]]:
+    """Copy every default template, stylesheet and the README into directory: (written, kept). A file
+    that exists there already is kept as it is (it may hold the clinic's edits), so copying again
+    into a folder restores only the defaults deleted from it."""
     from superbill.outfiles import write_atomic
 
     target = Path(directory)
-    sources = default_files()
-    existing = [target / p.relative_to(TEMPLATES_DIR) for p in sources if (target / p.relative_to(TEMPLATES_DIR)).exists()]
-    if existing:
-        raise FileExistsError(0, "exists", ", ".join(str(p) for p in existing))
-    written = []
-    for source in sources:
+    written, kept = [], []
+    for source in default_files():
         destination = target / source.relative_to(TEMPLATES_DIR)
+        if destination.exists():
+            kept.append(destination)
+            continue
         destination.parent.mkdir(parents=True, exist_ok=True)
         written.append(write_atomic(destination, source.read_bytes(), mode=0o644))
-    return written
+    return written, kept

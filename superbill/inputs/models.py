@@ -314,6 +314,10 @@ class Clinic(Strict):
     x12: X12Settings | None = None
     templates: Annotated[str, TextOf(255)] | None = None
     cms1500: Cms1500Settings = Cms1500Settings()
+    # How the provider signs the superbill's attestation and the letter: "image" (the provider's
+    # `signature` image; a line to sign for a provider without one), "on-file" (the words "Signature
+    # on file" on the line), "blank" (a line to sign by hand, even when there is an image).
+    signature_style: Literal["image", "on-file", "blank"] = "image"
 
     @field_validator("providers")
     @classmethod
