@@ -507,3 +507,25 @@ def test_cli_broken_template_is_one_line_and_writes_nothing(clinic, tmp_path):
     result = run(clinic, "render", clinic / "patients/example.yaml", "-o", tmp_path / "o", "--templates", tmp_path / "nope")
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [f"{tmp_path / 'nope'}: error: templates folder not found"]
+
+
+@pytest.mark.parametrize("style, image_count, words", [
+    ("image", 1, None),  # the provider's image on the line
+    ("on-file", 0, "Signature on file"),  # the words, no image, even though there is one
+    ("blank", 0, None),  # a line to sign by hand, even though there is an image
+])
+def test_signature_style(clinic, tmp_path, style, image_count, words):
+    png(clinic / "sig.png", (0, 0, 0))
+
+    def signed(data):
+        data["providers"][0]["signature"] = "sig.png"
+        data["signature_style"] = style
+
+    edit_clinic(clinic, signed)
+    summary = render(clinic, [clinic / "patients/example.yaml"], tmp_path / "out")
+    assert summary.ok and not summary.problems, [p.line() for p in summary.problems]
+    [pdf] = summary.written
+    assert attachments_and_images(pdf)[2] == image_count
+    text = pages(pdf)[0]
+    assert ("Signature on file" in text) == (words is not None)
+    assert "Avery Lee, MD Date 11/30/2026" in text  # the signature line itself is always there

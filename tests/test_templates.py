@@ -260,3 +260,35 @@ def test_a_template_error_names_the_file_and_the_line(clinic, tmp_path):
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [f"{mine / 'letter.html'}: line 2: error: template error: "
                                           "'PlanInfo object' has no attribute 'nope'"]
+
+
+def test_a_reference_a_document_may_not_load_is_a_warning_naming_template_line_and_reference(clinic, tmp_path):
+    mine = tmp_path / "mine"
+    (mine / "img").mkdir(parents=True)
+    from PIL import Image
+
+    Image.new("RGB", (20, 10), (0, 0, 0)).save(mine / "img" / "ok.png")
+    (mine / "superbill.html").write_text(
+        '{% extends "default:superbill.html" %}\n'
+        '{% block notes %}<img src="https://example.com/logo.png"><img src="img/ok.png">\n'
+        '<img src="img/missing.png"><img src="{{ practice.logo_url }}">\n'
+        '<a href="https://example.com/pay">pay online</a>\n'
+        '<style>@import url("file:///etc/hosts");</style>{% endblock %}\n')
+    result = run(clinic, "render", clinic / "patients/example.yaml", "-o", tmp_path / "out", "--templates", mine)
+    assert result.exit_code == 0, result.output
+    template = mine / "superbill.html"
+    assert result.stderr.splitlines() == [
+        f"{template}: line 2: warning: 'https://example.com/logo.png' is not a file in the template folders "
+        "(a document loads no web addresses or data URLs); documents are made without it",
+        f"{template}: line 3: warning: 'img/missing.png' is not there; documents are made without it",
+        f"{template}: line 5: warning: 'file:///etc/hosts' is outside the template folders; documents are made "
+        "without it",
+    ]  # the image in the folder loads, the computed logo and a plain link are not fetched: no warning
+    (mine / "letter.html").write_text('{% extends "default:letter.html" %}\n'
+                                      '{% block closing %}<img src="http://example.com/x.png">{% endblock %}\n')
+    result = run(clinic, "letter", clinic / "requests/example.yaml", "-o", tmp_path / "l.html", "--html",
+                 "--templates", mine)
+    assert result.exit_code == 0, result.output
+    assert (f"{mine / 'letter.html'}: line 2: warning: 'http://example.com/x.png' is not a file in the template "
+            "folders (a document loads no web addresses or data URLs); documents are made without it"
+            ) in result.stderr.splitlines()
