@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""Render the example superbill and save its first page as docs/superbill-example.png (the README picture).
+"""Render the example superbill and letter; save their first pages as docs/superbill-example.png and
+docs/letter-example.png (the README pictures).
 
-    .venv/bin/python scripts/superbill_png.py [--out docs/superbill-example.png] [--dpi 120]
+    .venv/bin/python scripts/superbill_png.py [--out docs/superbill-example.png]
+                                              [--letter-out docs/letter-example.png] [--dpi 120]
 
 Uses the starter clinic (`superbill init`), so the picture always shows what a new user gets.
 Converts with pypdfium2 (installed with pdfplumber) or, failing that, pdftoppm from poppler.
@@ -20,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from superbill.documents.letter import write_letter  # noqa: E402
 from superbill.documents.superbill_doc import render_patient_superbills  # noqa: E402
 from superbill.inputs.load import load_clinic, process_patient  # noqa: E402
 from superbill.inputs.starter import write_starter  # noqa: E402
@@ -47,6 +50,7 @@ def first_page_png(pdf: Path, out: Path, dpi: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "superbill-example.png")
+    parser.add_argument("--letter-out", type=Path, default=ROOT / "docs" / "letter-example.png")
     parser.add_argument("--dpi", type=int, default=120)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -60,7 +64,13 @@ def main() -> None:
         [pdf] = render_patient_superbills(result, loaded, Path(tmp) / "out", issued=dt.date(2026, 11, 30))
         args.out.parent.mkdir(parents=True, exist_ok=True)
         first_page_png(pdf, args.out, args.dpi)
+        # the letter of the example request, dated as its test is, so the picture is stable too
+        letter_pdf = Path(tmp) / "out" / "letter.pdf"
+        write_letter(folder / "requests" / "example.yaml", loaded, letter_pdf, today=dt.date(2026, 11, 10))
+        args.letter_out.parent.mkdir(parents=True, exist_ok=True)
+        first_page_png(letter_pdf, args.letter_out, args.dpi)
     print(f"wrote {args.out}")
+    print(f"wrote {args.letter_out}")
 
 
 if __name__ == "__main__":
