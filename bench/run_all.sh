@@ -8,6 +8,8 @@ python=${PYTHON:-$here/../.venv/bin/python}
   echo "# $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) cores, load: $(cut -d' ' -f1-3 /proc/loadavg)"
   "$python" "$here/bench_startup.py"
   echo
+  "$python" "$here/bench_hostile.py" --sessions
+  echo
   "$python" "$here/bench_837p.py"
   echo
   "$python" "$here/bench_superbills.py"
