@@ -52,8 +52,9 @@ def _session_cache_folder(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def own_cache_folder(tmp_path, monkeypatch):
-    """Every test starts with its own empty cache folder, so none depends on what another left."""
-    folder = tmp_path / "superbill-cache"
+def own_cache_folder(tmp_path_factory, monkeypatch):
+    """Every test starts with its own empty cache folder, so none depends on what another left (beside
+    the test's tmp_path, not in it: tests list what they wrote there)."""
+    folder = tmp_path_factory.mktemp("superbill-cache")
     monkeypatch.setenv("SUPERBILL_CACHE_DIR", str(folder))
     return folder
