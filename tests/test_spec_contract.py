@@ -1223,3 +1223,15 @@ def test_a_bad_practice_identifier_holds_back_everything(clinic_dir, tmp_path, f
     assert result.exit_code == 1
     out = json.loads(result.stdout)
     assert (str(own), f"practice.{field}", "error") in [(p["file"], p["path"], p["severity"]) for p in out["problems"]]
+
+
+@pytest.mark.parametrize("kind", ["requests", "gfe"])
+def test_check_scrubs_the_claims_a_request_or_gfe_plan_derives(clinic_dir, tmp_path, kind):
+    data = read_yaml(clinic_dir / kind / "example.yaml")
+    data["patient"] = str(clinic_dir / "patients" / "example.yaml")
+    data["plan"]["services"] = [{"code": "99214", "pointers": [2]}]          # the plan has one diagnosis
+    path = write_yaml(tmp_path / f"{kind}.yaml", data)
+    result = run("check", "--json", path, clinic=clinic_yaml(clinic_dir))
+    assert result.exit_code == 1
+    errors = [(p["file"], p["path"]) for p in json.loads(result.stdout)["problems"] if p["severity"] == "error"]
+    assert errors == [(str(path), "plan.services[0]")]
