@@ -466,6 +466,9 @@ def test_codes_show_and_search(clinic_dir):
     search = run("codes", "search", "complex regional right upper")
     assert search.exit_code == 0 and any(line.startswith("G90.511") for line in search.stdout.splitlines())
     assert run("codes", "show", "ZZZZZ").exit_code == 1
+    assert "Office" in run("codes", "show", "11").stdout                       # a place of service
+    assert "single-dose" in run("codes", "show", "JZ").stdout                  # a modifier
+    assert "2025-10-01" in run("codes", "show", "E11.A").stdout                # its validity by date of service
 
 
 def test_templates_list_and_copy(tmp_path):
