@@ -943,7 +943,7 @@ def test_solo_practitioner_is_the_billing_provider_on_the_cms1500(clinic_dir, tm
         assert cms_item(page, "33a") == "1003000126"
 
 
-def test_clinic_templates_path_is_relative_to_the_clinic_file(clinic_dir, tmp_path, monkeypatch):
+def test_clinic_templates_and_logo_paths_are_relative_to_the_clinic_file(clinic_dir, tmp_path, monkeypatch):
     folder = tmp_path / "clinic"
     assert run("init", folder).exit_code == 0
     assert run("templates", "copy", folder / "mine").exit_code == 0
@@ -951,8 +951,11 @@ def test_clinic_templates_path_is_relative_to_the_clinic_file(clinic_dir, tmp_pa
     page.write_text('{% extends "default:superbill.html" %}\n'            # templates/README.md's own example
                     '{% block notes %}<section class="notes">OUR-OWN-WORDING</section>{% endblock %}\n',
                     encoding="utf-8")
+    from PIL import Image
+    Image.new("RGB", (40, 20), (200, 0, 0)).save(folder / "logo.png")
     clinic = read_yaml(folder / "clinic.yaml")
     clinic["templates"] = "./mine"
+    clinic["practice"]["logo"] = "./logo.png"
     write_yaml(folder / "clinic.yaml", clinic)
     monkeypatch.chdir(tmp_path)                                          # not the clinic's folder
     result = run("render", folder / "patients" / "example.yaml", "-o", tmp_path / "out", "--html",
@@ -960,6 +963,7 @@ def test_clinic_templates_path_is_relative_to_the_clinic_file(clinic_dir, tmp_pa
     assert result.exit_code == 0, result.output
     (html,) = (tmp_path / "out").iterdir()
     assert "OUR-OWN-WORDING" in html.read_text(encoding="utf-8")
+    assert (folder / "logo.png").as_uri() in html.read_text(encoding="utf-8")          # the logo, beside clinic.yaml
 
 
 def test_a_rejected_request_writes_no_letter(clinic_dir, tmp_path):
