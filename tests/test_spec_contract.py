@@ -684,10 +684,13 @@ def test_superbill_pdf_carries_every_spec_element(exported):
         assert expected in flat, expected
 
 
-def test_superbill_shows_the_subscriber_and_relationship(exported):
+def test_superbill_shows_the_subscriber_relationship_and_adjustments(exported):
     _, out, _ = exported
     flat = " ".join(pdf_text(only(out, "superbill*P0003*.pdf")).split())
     assert "John Doe" in flat and "Child" in flat
+    # money on a session: 1035.00 charged, nothing paid, 100.00 written off ("courtesy"): balance 935.00
+    assert "$1,035.00" in flat and "$100.00" in flat and "courtesy" in flat and "$935.00" in flat
+    assert "$1,035.00 balance" not in flat.lower() and "Balance due $1,035.00" not in flat
 
 
 def test_second_export_exports_nothing_new(exported, tmp_path):
