@@ -293,3 +293,28 @@ def test_a_reference_a_document_may_not_load_is_a_warning_naming_template_line_a
     assert (f"{mine / 'letter.html'}: line 2: warning: 'http://example.com/x.png' is not a file in the template "
             "folders (a document loads no web addresses or data URLs); documents are made without it"
             ) in result.stderr.splitlines()
+
+
+def test_every_document_refuses_a_templates_folder_that_is_not_there(tmp_path):
+    """The one environment factory raises for a missing folder: no document renders with the defaults
+    instead, silently (the CMS-1500 once did)."""
+    from superbill.documents.templating import TemplateProblem, environment, render
+
+    with pytest.raises(TemplateProblem) as caught:
+        environment(tmp_path / "gone")
+    assert caught.value.problem.line() == f"{tmp_path / 'gone'}: error: templates folder not found"
+    with pytest.raises(TemplateProblem):
+        render("superbill.html", {}, tmp_path / "gone")
+
+
+def test_the_filters_are_the_shared_formatters():
+    import datetime as dt
+    from decimal import Decimal
+
+    from superbill.documents.templating import environment
+
+    env = environment(None)
+    template = env.from_string("{{ a | money }} {{ b | money }} {{ c | money }} {{ d | date }} {{ d | longdate }} "
+                               "{{ p | phone }}")
+    assert template.render(a=Decimal("2268"), b=Decimal("1234567.891"), c=Decimal("-5"), d=dt.date(2026, 11, 2),
+                           p="2175550100") == "$2,268.00 $1,234,567.89 -$5.00 11/02/2026 November 2, 2026 (217) 555-0100"
