@@ -878,7 +878,7 @@ def test_check_warns_at_400_over_an_estimate(tmp_path, extra, warned):
 def with_second_provider(clinic_dir: Path, tmp_path: Path, **practice) -> Path:
     clinic = read_yaml(clinic_yaml(clinic_dir))
     clinic["providers"].append({"id": "dr-kim", "first_name": "Sam", "last_name": "Kim", "credentials": "MD",
-                                "npi": "1558598797", "taxonomy": "207LP2900X"})   # domain.md 3.4's valid example
+                                "npi": "1558598797", "taxonomy": "207LP2900X"})   # a valid NPI (Luhn with 80840)
     clinic["practice"].update(practice)
     return write_yaml(tmp_path / "clinic.yaml", clinic)
 
