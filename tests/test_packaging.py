@@ -7,6 +7,8 @@ Run from the source tree (PYTHONPATH), the two sides are the same folder and thi
 
 from __future__ import annotations
 
+import re
+import tomllib
 from pathlib import Path
 
 import superbill
@@ -28,3 +30,17 @@ def test_every_module_is_installed():
 def test_every_data_file_is_installed():
     for name, installed in (("codes", CODES_DIR), ("templates", TEMPLATES_DIR), ("examples", EXAMPLES_DIR)):
         assert files(REPO / name) - files(installed) == set(), name
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[\s<>=!~;\[(]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+
+def test_every_declared_dependency_is_in_the_test_lock():
+    """A dependency added to pyproject.toml without `bash scripts/lock.sh` fails here by name."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    declared = {_name(r) for r in project["project"]["dependencies"] + project["project"]["optional-dependencies"]["test"]}
+    declared |= {_name(r) for r in project["build-system"]["requires"]}
+    locked = {_name(line) for line in (REPO / "requirements" / "test.lock").read_text(encoding="utf-8").splitlines()
+              if line and not line.startswith((" ", "#", "-"))}
+    assert declared - locked == set()
