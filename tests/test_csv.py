@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -95,9 +96,11 @@ def test_the_spec_example_row_by_row(items, loaded):
         ("J2405", "JZ", "4", "16.00", "AB"),
     ]
     ketamine, ondansetron = rows[4], rows[5]
-    assert (ketamine["ndc"], ketamine["ndc_quantity"], ketamine["ndc_unit"]) == ("00409205105", "0.7", "ML")
+    # NDCs start with 0: written so a spreadsheet keeps them as text (see csvexport's docstring)
+    assert (ketamine["ndc"], ketamine["ndc_quantity"], ketamine["ndc_unit"]) == ('="00409205105"', "0.7", "ML")
+    assert csvexport.unwrap(ketamine["ndc"]) == "00409205105"
     assert ketamine["description"] == "Ketamine HCl 100 mg/mL 70 mg IV"
-    assert (ondansetron["ndc"], ondansetron["ndc_quantity"], ondansetron["ndc_unit"]) == ("00409000925", "2", "ML")
+    assert (ondansetron["ndc"], ondansetron["ndc_quantity"], ondansetron["ndc_unit"]) == ('="00409000925"', "2", "ML")
     assert (rows[0]["ndc"], rows[0]["ndc_quantity"], rows[0]["ndc_unit"]) == ("", "", "")
     assert {(r["total_charge"], r["amount_paid"]) for r in rows} == {("1035.00", "650.00")}
 
@@ -114,7 +117,8 @@ def test_no_cell_starts_a_formula(items, loaded, tmp_path):
     assert first["claim_id"] == "'=1+2-20261102"
     for row in rows:
         for value in row.values():
-            assert not value.startswith(("=", "+", "-", "@", "\t", "\r"))
+            # the one formula written: ="..." around an identifier's digits, which evaluates to its text
+            assert not value.startswith(("=", "+", "-", "@", "\t", "\r")) or re.fullmatch(r'="[0-9]+"', value)
     assert [row["charge"] for row in rows] == ["189.00", "60.00", "450.00", "200.00", "120.00", "16.00"]
 
 
@@ -146,6 +150,67 @@ def test_rewriting_replaces_the_file_whole(items, loaded, tmp_path):
     _, rows = _read(path)
     assert {row["patient_id"] for row in rows} == {"P0003"}
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_the_clerks_columns(items, loaded):
+    rows = csvexport.csv_rows(items["example"][:1], loaded)
+    first = rows[0]
+    assert {key: first[key] for key in ("rendering_provider", "group_number", "subscriber_relationship",
+                                        "subscriber_last_name", "subscriber_first_name", "patient_zip",
+                                        "balance", "isa13", "clm01")} == {
+        "rendering_provider": "Avery Lee, MD", "group_number": "GRP123", "subscriber_relationship": "self",
+        "subscriber_last_name": "Doe", "subscriber_first_name": "Jane", "patient_zip": "62702",
+        "balance": "385.00",  # 1035.00 charged - 650.00 paid
+        "isa13": "", "clm01": ""}  # not in an 837P
+    in_837p = csvexport.csv_rows(items["example"], loaded, {"P0001-20261102": "000000042"})
+    assert {(r["claim_id"], r["isa13"], r["clm01"]) for r in in_837p} == {
+        ("P0001-20261102", '="000000042"', "P0001-20261102"), ("P0001-20261109", "", "")}
+    assert list(csvexport.FIELDS[23:]) == ["total_charge", "amount_paid", "amount_adjusted", "balance",
+                                           "rendering_provider", "group_number", "subscriber_relationship",
+                                           "subscriber_last_name", "subscriber_first_name", "patient_zip",
+                                           "isa13", "clm01"]
+
+
+def test_identifiers_keep_their_leading_zeros(clinic_dir, loaded, tmp_path):
+    doc = yaml.safe_load((clinic_dir / "patients" / "example.yaml").read_text(encoding="utf-8"))
+    doc["patient"]["address"]["zip"] = "02134"
+    doc["patient"]["address"]["state"] = "MA"
+    doc["insurance"].update({"payer_id": "00621", "group_number": "0871622", "member_id": "0012345678901234567"})
+    doc["insurance"]["subscriber"] = {"relationship": "spouse", "first_name": "John", "last_name": "Roe",
+                                      "dob": "1975-05-05", "sex": "M", "address": doc["patient"]["address"]}
+    doc["sessions"][0]["place_of_service"] = "02"
+    doc["sessions"][0]["medications"] = []
+    doc["sessions"][0].pop("infusion")
+    doc["sessions"][0].pop("protocol")
+    path = tmp_path / "zeros.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    result = process_patient(path, loaded)
+    assert result.ok, [p.line() for p in result.problems]
+    written = csvexport.write_csv([(result.patient_file, c) for c in result.claims], loaded, tmp_path / "z.csv")
+    raw, rows = _read(written)
+    first = rows[0]
+    assert (first["payer_id"], first["group_number"], first["patient_zip"], first["place_of_service"]) == (
+        '="00621"', '="0871622"', '="02134"', '="02"')
+    assert first["member_id"] == '="0012345678901234567"'
+    assert b'"=""00621"""' in raw  # how the csv module quotes it; every CSV reader gets ="00621" back
+    assert [csvexport.unwrap(first[k]) for k in ("payer_id", "group_number", "patient_zip", "member_id")] == [
+        "00621", "0871622", "02134", "0012345678901234567"]
+    assert (first["subscriber_relationship"], first["subscriber_last_name"], first["subscriber_first_name"]) == (
+        "spouse", "Roe", "John")
+    assert (first["provider_npi"], first["code"]) == ("1003000126", "93000")  # a number keeps its digits: plain
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("00409205105", '="00409205105"'), ("00621", '="00621"'), ("02", '="02"'), ("0", "0"),
+    ("12345", "12345"), ("1003000126", "1003000126"), ("1234567890123456", '="1234567890123456"'),
+    ("1E5", '="1E5"'), ("1-2", '="1-2"'), ("10/12/2026", '="10/12/2026"'), ("Mar-12", '="Mar-12"'),
+    ("TRUE", '="TRUE"'), ("GRP123", "GRP123"), ("XYZ123456789", "XYZ123456789"),
+    ("=1+1", "'=1+1"), ('0"1', '0"1'), ("-0123", "'-0123"), ("", ""), (None, ""),
+])
+def test_identifier_cells(value, expected):
+    assert csvexport.identifier_cell(value) == expected
+    if expected.startswith('="'):
+        assert csvexport.unwrap(expected) == value
 
 
 def test_adjustments_and_the_true_balance(clinic_dir, loaded, tmp_path):

@@ -9,6 +9,7 @@ import contextlib
 import csv
 import io
 import os
+import re
 import socket
 import stat
 import subprocess
@@ -253,7 +254,8 @@ def test_csv_cells_that_would_run_as_formulas_are_guarded(tmp_path):
     assert [r["description"] for r in rows if r["code"] == "93000"] == ["'-1+1 ECG"]
     for row in rows:
         for value in row.values():
-            assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), value
+            # the one formula superbill writes: ="..." around an identifier's digits (leading zeros kept)
+            assert not value.startswith(("=", "+", "-", "@", "\t", "\r")) or re.fullmatch(r'="[0-9]+"', value), value
     # money, units and dates are ours: plain, never quoted into text
     assert (first["charge"], first["total_charge"], first["dob"]) == ("189.00", "1035.00", "1980-01-01")
 

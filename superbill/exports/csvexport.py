@@ -1,15 +1,24 @@
 """The spreadsheet export: one CSV row per service line, with its claim's identifiers.
 
-`csv_rows(items, loaded)` gives the rows exactly as written (formula-guarded text);
-`write_csv(items, loaded, path)` writes them atomically, owner-only. `items` is a list of
-`(patient_file, claim)` pairs.
+`csv_rows(items, loaded)` gives the rows exactly as written (text); `write_csv(items, loaded, path)`
+writes them atomically, owner-only. `items` is a list of `(patient_file, claim)` pairs; the columns
+and their kinds are `linerows.COLUMNS` (the xlsx export writes the same rows as typed cells).
 
 * Safe to open in a spreadsheet: a cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a
   carriage return gets a leading single quote (the OWASP CSV-injection guard), so a patient named
   ``=HYPERLINK(...)`` is shown as text and never runs as a formula. The numeric columns (charges,
-  units, totals, NDC quantity) are written by us as plain non-negative decimals and never need it;
-  `balance` (charges - paid - adjusted) is the one that may be negative, a credit, and is written
-  as the number it is (-25.00), unguarded: we made it from a Decimal, no input text reaches it.
+  units, totals, NDC quantity) are written by us from Decimals and never need it: `balance`
+  (charges - paid - adjusted) may be negative, a credit, written as the number it is (-25.00).
+* Identifiers keep their leading zeros. A spreadsheet opening a CSV turns ``00409205105`` into the
+  number 409205105 (and ``0871622``, ZIP ``02134``, POS ``02`` alike; 16+ digits are rounded,
+  ``1-2`` becomes a date). An identifier cell a spreadsheet would change that way is written as
+  ``="00409205105"``: Excel (opening the file), Google Sheets and LibreOffice Calc (with "Evaluate
+  formulas", ticked by default in its Text Import dialog) evaluate it to the text 00409205105. It
+  is the only formula we write, and only around digits, letters and ``-./% `` (nothing that can end
+  the string). The alternatives fail: a leading apostrophe is an entry-time prefix, shown as a
+  literal ``'`` in a CSV; a leading tab stays in the cell and travels into whatever the clerk
+  pastes the ID into. A program reading the CSV gets the value back with `unwrap`; the xlsx export
+  holds identifiers as text cells and needs no convention at all.
 * UTF-8 with a byte-order mark and CRLF line ends (RFC 4180): Excel only reads a CSV as UTF-8 when
   it starts with the BOM (without it, accented names come out garbled); LibreOffice, Google
   Sheets, Python's ``utf-8-sig`` and pandas all accept it.
@@ -22,43 +31,29 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 from superbill.engine.claims import money, quantity_text
+from superbill.exports.linerows import COLUMNS, FIELDS, line_records
 
-FIELDS = (
-    "claim_id",
-    "patient_id",
-    "patient_last_name",
-    "patient_first_name",
-    "dob",
-    "member_id",
-    "payer_name",
-    "payer_id",
-    "date_of_service",
-    "place_of_service",
-    "provider_npi",
-    "billing_npi",
-    "diagnoses",
-    "line",
-    "code",
-    "modifiers",
-    "units",
-    "charge",
-    "pointers",
-    "ndc",
-    "ndc_quantity",
-    "ndc_unit",
-    "description",
-    "total_charge",
-    "amount_paid",
-    "amount_adjusted",
-    "balance",
-)
+__all__ = ["FIELDS", "csv_rows", "csv_text", "guard", "unwrap", "write_csv"]
 
-SIGNED_NUMBERS = {"balance"}  # formatted by us from a Decimal: a leading "-" is a minus sign, never a formula
-LETTERS = "ABCDEFGHIJKL"
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*"
+# Text a spreadsheet reads as something else: a number that loses its leading zeros or digits past
+# the 15th, a number in scientific notation, a date, a percentage, a truth value.
+_MISREAD = re.compile(
+    r"0\d+|\d{16,}"
+    r"|\d+(?:\.\d+)?e[+-]?\d+"
+    r"|\d{1,4}[-/.]\d{1,4}(?:[-/.]\d{1,4})?"
+    rf"|{_MONTH}[- /]?\d{{1,4}}|\d{{1,2}}[- /]{_MONTH}"
+    r"|\d+(?:\.\d+)?%"
+    r"|true|false",
+    re.IGNORECASE,
+)
+_WRAPPED = re.compile(r'="([0-9A-Za-z ./%-]*)"')
 
 
 def guard(value) -> str:
@@ -69,65 +64,55 @@ def guard(value) -> str:
     return text
 
 
-def _pointers(pointers) -> str:
-    return "".join(LETTERS[p - 1] for p in pointers if 1 <= p <= len(LETTERS))
+def identifier_cell(value) -> str:
+    """An identifier's text, written as ="..." when a spreadsheet would otherwise change it."""
+    text = "" if value is None else str(value)
+    if _MISREAD.fullmatch(text):
+        return f'="{text}"'
+    return guard(text)
 
 
-def csv_rows(items, loaded) -> list[dict]:
-    """One dict per service line, keyed by FIELDS, every value the text written to the CSV."""
-    billing_npi = loaded.clinic.practice.npi
-    rows = []
-    for patient_file, claim in items:
-        patient = patient_file.patient
-        insurance = patient_file.insurance
-        claim_cells = {
-            "claim_id": claim.claim_id,
-            "patient_id": claim.patient_id,
-            "patient_last_name": patient.last_name,
-            "patient_first_name": patient.first_name,
-            "dob": patient.dob.isoformat(),
-            "member_id": insurance.member_id,
-            "payer_name": insurance.payer_name,
-            "payer_id": insurance.payer_id,
-            "date_of_service": claim.date_of_service.isoformat(),
-            "place_of_service": claim.place_of_service,
-            "provider_npi": claim.provider_npi,
-            "billing_npi": billing_npi,
-            "diagnoses": " ".join(claim.diagnoses),
-            "total_charge": money(claim.total_charge),
-            "amount_paid": money(claim.amount_paid),
-            "amount_adjusted": money(claim.amount_adjusted),
-            "balance": money(claim.balance),  # charges - paid - adjusted; below zero, a credit
-        }
-        for number, line in enumerate(claim.lines, start=1):
-            row = dict(claim_cells)
-            row.update({
-                "line": str(number),
-                "code": line.code,
-                "modifiers": " ".join(line.modifiers),
-                "units": str(line.units),
-                "charge": money(line.charge) if line.charge is not None else "",
-                "pointers": _pointers(line.pointers),
-                "ndc": line.ndc or "",
-                "ndc_quantity": quantity_text(line.ndc_quantity) or "",
-                "ndc_unit": (line.ndc_unit or "") if line.ndc else "",
-                "description": line.description or "",
-            })
-            rows.append({key: row[key] if key in SIGNED_NUMBERS else guard(row[key]) for key in FIELDS})
-    return rows
+def unwrap(cell: str) -> str:
+    """The identifier in a cell as written by `identifier_cell` (for programs reading the CSV)."""
+    match = _WRAPPED.fullmatch(cell)
+    return match.group(1) if match else cell
 
 
-def csv_text(items, loaded) -> str:
+def _text(kind: str, value) -> str:
+    if value is None:
+        return ""
+    if kind == "id":
+        return identifier_cell(value)
+    if kind == "money":
+        return money(value)
+    if kind == "quantity":
+        return quantity_text(value) or ""
+    if kind == "date":
+        return value.isoformat()
+    if kind == "int":
+        return str(value)
+    return guard(value)
+
+
+def csv_rows(items, loaded, x12_claims=None) -> list[dict]:
+    """One dict per service line, keyed by FIELDS, every value the text written to the CSV.
+
+    `x12_claims` maps the claims of this run's 837P to its ISA13 (the isa13 and clm01 columns)."""
+    return [{name: _text(kind, record[name]) for name, kind in COLUMNS}
+            for record in line_records(items, loaded, x12_claims)]
+
+
+def csv_text(items, loaded, x12_claims=None) -> str:
     """The CSV document (without the byte-order mark)."""
     buffer = io.StringIO(newline="")
     writer = csv.DictWriter(buffer, fieldnames=FIELDS, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writeheader()
-    writer.writerows(csv_rows(items, loaded))
+    writer.writerows(csv_rows(items, loaded, x12_claims))
     return buffer.getvalue()
 
 
-def write_csv(items, loaded, out_path) -> Path:
+def write_csv(items, loaded, out_path, x12_claims=None) -> Path:
     """Write the CSV atomically, owner-only, as UTF-8 with a BOM so Excel reads accents right."""
     from superbill.outfiles import write_atomic
 
-    return write_atomic(Path(out_path), csv_text(items, loaded).encode("utf-8-sig"))
+    return write_atomic(Path(out_path), csv_text(items, loaded, x12_claims).encode("utf-8-sig"))
