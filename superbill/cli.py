@@ -13,10 +13,31 @@ import sys
 
 import click
 
+# Options of `superbill` itself: given after the subcommand, click would only say "No such option".
+GLOBAL_OPTIONS = ("--clinic",)
+
+
+class _Command(click.Command):
+    def parse_args(self, ctx, args):
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as exc:
+            if exc.option_name in GLOBAL_OPTIONS:
+                path = ctx.command_path.rsplit(" ", 1)[0]
+                raise click.UsageError(
+                    f"{exc.option_name} is an option of `{path}` itself: give it before the command, "
+                    f"as in `{path} {exc.option_name} PATH {ctx.info_name} ...`", ctx) from None
+            raise
+
 
 class _Group(click.Group):
+    command_class = _Command
+
     def list_commands(self, ctx):
         return list(self.commands)  # in the order they were declared, not alphabetical
+
+
+_Group.group_class = _Group
 
 
 def _fail(lines, code: int = 1):
@@ -25,15 +46,22 @@ def _fail(lines, code: int = 1):
     sys.exit(code)
 
 
-def _load_clinic(ctx):
-    from superbill.inputs.load import find_clinic, load_clinic
+def _load_clinic(ctx, *, report: bool = True):
+    """The clinic profile, or exit 1 with its problems (and how to point at one when it is missing).
+
+    A provider entry with errors does not stop the command: the errors are printed (unless `report`
+    is False) and `loaded.problems` makes the command exit 1 at its end."""
+    from superbill.inputs.load import load_clinic, locate_clinic
     from superbill.problems import InputRejected
 
-    path = find_clinic(ctx.obj.get("clinic"))
     try:
-        return load_clinic(path)
+        loaded = load_clinic(locate_clinic(ctx.obj.get("clinic")))
     except InputRejected as exc:
         _fail([p.line() for p in exc.problems])
+    if report:
+        for problem in loaded.problems:
+            click.echo(problem.line(), err=True)
+    return loaded
 
 
 def _date(ctx, param, value):
@@ -80,7 +108,7 @@ def init(directory):
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.argument("files", nargs=-1, required=True, type=click.Path(), metavar="FILE_OR_DIR...")
 @click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
 @click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False), metavar="PATH",
               help="The ledger whose Good Faith Estimates the bills are compared with (default: "
@@ -88,6 +116,9 @@ def init(directory):
 @click.pass_context
 def check(ctx, files, as_json, ledger_path):
     """Validate patient, request, GFE or clinic files and scrub every claim they produce.
+
+    Folders are searched as `export` searches them (*.yaml, *.yml, *.json; hidden folders and
+    clinic.yaml skipped).
 
     A patient billed $400 or more above a Good Faith Estimate in the ledger for its period is a warning.
     """
@@ -133,7 +164,7 @@ def claims(ctx, files, as_json, date_from, date_to):
             click.echo(claims_table(claim, loaded.book))
         for problem in problems:
             click.echo(problem.line(), err=True)
-    sys.exit(0 if all(r.ok for r in results) else 1)
+    sys.exit(0 if all(r.ok and not r.held_claims for r in results) and not loaded.problems else 1)
 
 
 @main.command()
@@ -206,6 +237,7 @@ def letter(ctx, request, output, as_html, templates_dir):
     for warning in warnings:
         click.echo(warning.line(), err=True)
     click.echo(f"wrote {written}")
+    sys.exit(1 if loaded.problems else 0)  # another provider's entry in clinic.yaml was rejected
 
 
 @main.command()
@@ -458,7 +490,7 @@ def render(ctx, files, out_dir, date_from, date_to, per_session, as_html, templa
     for path in summary.written:
         click.echo(f"wrote {path}")
     click.echo(summary.line())
-    sys.exit(0 if summary.ok else 1)
+    sys.exit(0 if summary.ok and not loaded.problems else 1)
 
 
 @main.group("templates", cls=_Group)
@@ -486,7 +518,7 @@ def templates_list(ctx, templates_dir):
         from superbill.documents.templating import TemplateProblem, templates_folder
 
         try:
-            user_dir = templates_folder(_load_clinic(ctx), None)
+            user_dir = templates_folder(_load_clinic(ctx, report=False), None)
         except TemplateProblem as exc:
             _fail([exc.problem.line()])
     click.echo("\n".join(template_listing(user_dir)))

@@ -34,6 +34,12 @@ class Problem:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class HeldBack(Problem):
+    """An error that holds back one claim, not its file: the claim's provider has an error in the
+    clinic profile. The file's other claims still go; the command still exits 1."""
+
+
 class InputRejected(Exception):
     """Raised when a file cannot be used at all; carries every problem found in it."""
 

@@ -121,9 +121,12 @@ def test_every_yaml_loader_reads_the_examples_alike():
 
 def test_missing_file_and_folder(tmp_path, clinic):
     missing = tmp_path / "nope.yaml"
-    assert check_one(clinic, missing) == [f"{missing}: error: no such file"]
-    folder = tmp_path / "patients"
-    assert check_one(clinic, folder) == [f"{folder}: error: is a folder, not a file"]
+    assert check_one(clinic, missing) == [f"{missing}: error: no such file or folder"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert check_one(clinic, empty) == [
+        f"{empty}: error: no patient, request or estimate file found (searched for *.yaml, *.yml and *.json; "
+        "hidden folders and clinic.yaml skipped)"]
 
 
 def test_wrong_types(tmp_path, clinic):
@@ -251,7 +254,8 @@ def test_missing_clinic_profile(tmp_path):
     missing = tmp_path / "other.yaml"
     result = run("claims", tmp_path / "patients" / "example.yaml", clinic=missing)
     assert result.exit_code == 1
-    assert stderr_lines(result) == [f"{missing}: error: no such file"]
+    assert stderr_lines(result) == [f"{missing}: error: no such clinic profile (given with --clinic): give the path "
+                                    "of the clinic's clinic.yaml (or its folder), or start one with `superbill init DIR`"]
 
 
 def test_batch_reports_every_problem_and_keeps_good_files(tmp_path, clinic):

@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from superbill.engine.scrub.clinic_rules import starter_placeholders
+from superbill.inputs.discover import expand_inputs, nothing_found
 from superbill.inputs.load import (
     LoadedClinic,
     PatientResult,
     detect_kind,
-    find_clinic,
     load_clinic,
     load_request,
+    locate_clinic,
     process_patient,
 )
 from superbill.inputs.readfile import read_document
@@ -43,74 +44,96 @@ class CheckReport:
 
 def check_files(files, clinic_option: str | None, today: dt.date | None = None,
                 estimates=None) -> CheckReport:
-    """`estimates(patient_id)` returns the Good Faith Estimates issued to a patient (from the ledger),
+    """Check every file given, folders searched as `export` searches them (`inputs.discover`).
+
+    `estimates(patient_id)` returns the Good Faith Estimates issued to a patient (from the ledger),
     for the $400 test of each patient file's billed charges; None skips that test."""
     report = CheckReport()
     today = today or dt.date.today()
-    loaded: LoadedClinic | None = None
-    clinic_problems: list[Problem] | None = None
-    clinics_used: dict[Path, LoadedClinic] = {}  # for the once-per-clinic warnings at the end
-
-    def clinic() -> LoadedClinic | None:
-        nonlocal loaded, clinic_problems
-        if loaded is None and clinic_problems is None:
-            try:
-                loaded = load_clinic(find_clinic(clinic_option))
-                clinics_used.setdefault(loaded.path.resolve(), loaded)
-            except InputRejected as exc:
-                clinic_problems = exc.problems
-                report.problems.extend(exc.problems)
-        return loaded
-
-    for name in files:
-        entry = {"file": name, "kind": None, "ok": False, "claims": 0}
-        report.files.append(entry)
-        try:
-            data = read_document(name)
-            kind = detect_kind(data)
-        except InputRejected as exc:
-            report.problems.extend(exc.problems)
-            continue
-        entry["kind"] = kind
-        try:
-            if kind == "clinic":
-                checked = load_clinic(Path(name), data)
-                clinics_used.setdefault(checked.path.resolve(), checked)
-                entry["ok"] = True
-                continue
-            loaded_clinic = clinic()
-            if loaded_clinic is None:
-                report.problems.append(Problem(name, "", ERROR, "not checked: the clinic profile has errors"))
-                continue
-            if kind == "request":
-                from superbill.engine.letter_plan import plan_problems
-
-                request, patient_file = load_request(Path(name), loaded_clinic, data)
-                problems = plan_problems(request, loaded_clinic, name, patient_file)
-                report.problems.extend(problems)
-                entry["ok"] = not any(p.severity == ERROR for p in problems)
-                continue
-            if kind == "gfe":
-                from superbill.engine.estimate import check_estimate_file
-
-                problems = check_estimate_file(Path(name), loaded_clinic, data, today)
-                report.problems.extend(problems)
-                entry["ok"] = not any(p.severity == ERROR for p in problems)
-                continue
-            result = process_patient(name, loaded_clinic, today=today, data=data)
-            report.problems.extend(result.problems)
-            if estimates is not None and result.ok and result.claims:
-                from superbill.engine.estimate import overrun_problems
-
-                report.problems.extend(overrun_problems(estimates(result.claims[0].patient_id),
-                                                        result.claims, name))
-            entry["ok"] = result.ok
-            entry["claims"] = len(result.claims)
-        except InputRejected as exc:
-            report.problems.extend(exc.problems)
-    for used in clinics_used.values():
+    found, missing = expand_inputs(files)
+    for problem in missing:
+        report.files.append({"file": problem.file, "kind": None, "ok": False, "claims": 0})
+        report.problems.append(problem)
+    if not found and not missing:
+        report.problems.append(nothing_found(files, "patient, request or estimate file"))
+    clinic = _LazyClinic(clinic_option, report)
+    for path in found:
+        _check_one(str(path), clinic, report, today, estimates)
+    for used in clinic.used.values():  # once per clinic profile, at the end
         report.problems.extend(starter_placeholders(used.clinic, str(used.path)))
     return report
+
+
+class _LazyClinic:
+    """The clinic profile, loaded when the first file needs it; its problems reported once."""
+
+    def __init__(self, option: str | None, report: CheckReport):
+        self.option, self.report = option, report
+        self.loaded: LoadedClinic | None = None
+        self.failure: str | None = None
+        self.used: dict[Path, LoadedClinic] = {}  # every clinic profile met: for its once-only warnings
+
+    def get(self) -> LoadedClinic | None:
+        if self.loaded is None and self.failure is None:
+            self.failure = "not checked: no clinic profile (see above)"
+            try:
+                path = locate_clinic(self.option)
+                self.failure = "not checked: the clinic profile has errors (see above)"
+                self.loaded = load_clinic(path)
+                self.used.setdefault(self.loaded.path.resolve(), self.loaded)
+                self.failure = None
+                self.report.problems.extend(self.loaded.problems)
+            except InputRejected as exc:
+                self.report.problems.extend(exc.problems)
+        return self.loaded
+
+
+def _check_one(name: str, clinic: _LazyClinic, report: CheckReport, today: dt.date, estimates) -> None:
+    entry = {"file": name, "kind": None, "ok": False, "claims": 0}
+    report.files.append(entry)
+    try:
+        data = read_document(name)
+        kind = detect_kind(data)
+    except InputRejected as exc:
+        report.problems.extend(exc.problems)
+        return
+    entry["kind"] = kind
+    try:
+        if kind == "clinic":
+            checked = load_clinic(Path(name), data)
+            clinic.used.setdefault(checked.path.resolve(), checked)
+            entry["ok"] = True
+            return
+        loaded_clinic = clinic.get()
+        if loaded_clinic is None:
+            report.problems.append(Problem(name, "", ERROR, clinic.failure or "not checked"))
+            return
+        if kind in ("request", "gfe"):
+            problems = _plan_problems(kind, name, loaded_clinic, data, today)
+            report.problems.extend(problems)
+            entry["ok"] = not any(p.severity == ERROR for p in problems)
+            return
+        result = process_patient(name, loaded_clinic, today=today, data=data)
+        report.problems.extend(result.problems)
+        if estimates is not None and result.ok and result.claims:
+            from superbill.engine.estimate import overrun_problems
+
+            report.problems.extend(overrun_problems(estimates(result.claims[0].patient_id), result.claims, name))
+        entry["ok"] = result.ok and not result.held_claims
+        entry["claims"] = len(result.claims)
+    except InputRejected as exc:
+        report.problems.extend(exc.problems)
+
+
+def _plan_problems(kind: str, name: str, loaded: LoadedClinic, data, today: dt.date) -> list[Problem]:
+    if kind == "gfe":
+        from superbill.engine.estimate import check_estimate_file
+
+        return check_estimate_file(Path(name), loaded, data, today)
+    from superbill.engine.letter_plan import plan_problems
+
+    request, patient_file = load_request(Path(name), loaded, data)
+    return plan_problems(request, loaded, name, patient_file)
 
 
 def collect_claims(files, loaded: LoadedClinic, *, date_from=None, date_to=None,

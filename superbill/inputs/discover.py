@@ -63,3 +63,10 @@ def _search_folder(path: Path) -> tuple[list[Path], list[Path]]:
         if p.suffix.lower() in PATIENT_SUFFIXES and p.is_file() and p.name.lower() not in CLINIC_NAMES:
             found.append(p)
     return sorted(found), sorted(outside)
+
+
+def nothing_found(inputs, what: str = "patient file") -> Problem:
+    """The error when the inputs hold no file to work on: it names what was searched."""
+    searched = ", ".join(str(i) for i in inputs) or "(nothing given)"
+    return Problem(searched, "", ERROR, f"no {what} found (searched for *.yaml, *.yml and *.json; hidden "
+                                        "folders and clinic.yaml skipped)")

@@ -8,21 +8,22 @@ goes one stage further (claims and the scrubber) for `check`, `claims`, `render`
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from superbill.inputs.clinic_profile import LoadedClinic, find_clinic, load_clinic, locate_clinic  # noqa: F401 (the API)
+from superbill.inputs.hints import misplaced_key, wrong_kind
 from superbill.inputs.readfile import read_document
-from superbill.problems import ERROR, InputRejected, Problem, format_path
+from superbill.problems import ERROR, HeldBack, InputRejected, Problem, format_path
 
 if TYPE_CHECKING:  # imported where used: `superbill --help` stays fast
     from pydantic_core import ErrorDetails
 
     from superbill.engine.claims import Claim
-    from superbill.inputs.models import Clinic, PatientFile
+    from superbill.inputs.models import PatientFile
     from superbill.tables.codebook import CodeBook
 
 _MESSAGES = {
@@ -90,63 +91,32 @@ def _clean_loc(loc) -> tuple:
     return tuple(part for part in loc if not (isinstance(part, str) and ("[" in part or part.startswith("function-"))))
 
 
-def validation_problems(exc: ValidationError, file: str, prefix: tuple = ()) -> list[Problem]:
+def validation_problems(exc: ValidationError, file: str, prefix: tuple = (), model=None) -> list[Problem]:
+    """One problem per pydantic error; with `model` (the file's root model), an unknown key that is
+    valid in another block of the file says where it belongs."""
     problems = []
     for err in exc.errors(include_url=False, include_input=False):
-        path = format_path(prefix + _clean_loc(err["loc"]))
-        problems.append(Problem(file, path or "(top level)", ERROR, _message(err)))
+        loc = prefix + _clean_loc(err["loc"])
+        message = _message(err)
+        if err["type"] == "extra_forbidden" and model is not None:
+            message = misplaced_key(model, loc) or message
+        problems.append(Problem(file, format_path(loc) or "(top level)", ERROR, message))
     return problems
 
 
 def _parse(model, path: Path, data=None):
     if data is None:
         data = read_document(path)
+    mismatch = wrong_kind(data, model)
+    if mismatch:
+        # A patient file given to `letter` is not nine missing fields: it is the wrong file.
+        raise InputRejected([Problem(str(path), "", ERROR, mismatch)])
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise InputRejected(validation_problems(exc, str(path))) from None
+        raise InputRejected(validation_problems(exc, str(path), model=model)) from None
     except RecursionError:
         raise InputRejected([Problem(str(path), "", ERROR, "nested too deeply")]) from None
-
-
-# ---------------------------------------------------------------- the clinic
-
-
-def find_clinic(option: str | None) -> Path:
-    """--clinic, else $SUPERBILL_CLINIC, else ./clinic.yaml."""
-    return Path(option or os.environ.get("SUPERBILL_CLINIC") or "clinic.yaml")
-
-
-@dataclass
-class LoadedClinic:
-    clinic: Clinic
-    book: CodeBook
-    path: Path
-
-    @property
-    def folder(self) -> Path:
-        return self.path.resolve().parent
-
-    def resolve(self, relative: str | None) -> Path | None:
-        return None if not relative else (self.folder / relative)
-
-
-def load_clinic(path: str | Path, data=None) -> LoadedClinic:
-    from superbill.inputs.models import Clinic
-    from superbill.tables.codebook import build_codebook
-
-    path = Path(path)
-    clinic = _parse(Clinic, path, data)
-    book, rows = build_codebook(clinic)
-    problems = [Problem(str(path), where, ERROR, message) for where, message in rows]
-    for name, protocol in clinic.protocols.items():
-        for i, med in enumerate(protocol.medications):
-            if med.drug not in book.medications:
-                problems.append(Problem(str(path), f"protocols.{name}.medications[{i}].drug", ERROR,
-                                        f"unknown drug {med.drug!r}: add it under medications"))
-    if problems:
-        raise InputRejected(problems)
-    return LoadedClinic(clinic, book, path)
 
 
 # ---------------------------------------------------------------- patient files
@@ -164,7 +134,7 @@ def _session_problems(file: str, patient_file: PatientFile, loaded: LoadedClinic
     subscriber = patient_file.insurance.subscriber if patient_file.insurance is not None else None
     for s, session in enumerate(patient_file.sessions):
         where = f"sessions[{s}]"
-        if clinic.provider(session.provider) is None:
+        if clinic.provider(session.provider) is None and session.provider not in loaded.held_providers:
             error(f"{where}.provider", f"unknown provider id {session.provider!r} (not in clinic.yaml providers)")
         protocol = None
         if session.protocol is not None:
@@ -227,16 +197,21 @@ def load_patient(path: str | Path, loaded: LoadedClinic, data=None):
 
 @dataclass
 class PatientResult:
-    """One patient file through the pipeline: its claims (none when any error) and problems."""
+    """One patient file through the pipeline: its claims (none when any error) and problems.
+
+    A claim whose provider is held back (an error in its clinic.yaml entry) is not in `claims`: it
+    is a `HeldBack` problem, which does not reject the file's other claims."""
 
     file: str
     patient_file: PatientFile | None = None
     claims: list[Claim] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    held_claims: list[str] = field(default_factory=list)  # claim ids held back with their provider
+    outside_dates: int = 0  # sessions left out by --from/--to
 
     @property
     def ok(self) -> bool:
-        return not any(p.severity == ERROR for p in self.problems)
+        return not any(p.severity == ERROR and not isinstance(p, HeldBack) for p in self.problems)
 
 
 def process_patient(path: str | Path, loaded: LoadedClinic, *, today: dt.date | None = None,
@@ -252,9 +227,20 @@ def process_patient(path: str | Path, loaded: LoadedClinic, *, today: dt.date | 
     except InputRejected as exc:
         result.problems = exc.problems
         return result
-    claims = build_claims(result.patient_file, loaded.clinic, loaded.book)
-    claims = [c for c in claims if (date_from is None or c.date_of_service >= date_from)
+    every = build_claims(result.patient_file, loaded.claims_clinic(), loaded.book)
+    claims = [c for c in every if (date_from is None or c.date_of_service >= date_from)
               and (date_to is None or c.date_of_service <= date_to)]
+    result.outside_dates = len(every) - len(claims)
+    for claim in claims:
+        provider_id: str = getattr(claim.provider, "id", "")
+        first = loaded.held_providers.get(provider_id)
+        if first is None:
+            continue
+        result.held_claims.append(claim.claim_id)
+        result.problems.append(HeldBack(str(path), f"sessions[{claim.session_index}].provider", ERROR,
+                                        f"claim {claim.claim_id} held back: provider {provider_id!r} has errors "
+                                        f"in {loaded.path.name} ({first.path}: {first.message})"))
+    claims = [c for c in claims if c.claim_id not in result.held_claims]
     days = claims_by_date(claims)
     for claim in claims:
         result.problems += scrub(claim, loaded.book, file=str(path), billing_npi=loaded.clinic.practice.npi,
@@ -281,7 +267,11 @@ def load_request(path: str | Path, loaded: LoadedClinic, data=None):
     if positives and not request.screening_rationale:
         problems.append(Problem(file, "screening_rationale", ERROR,
                                 "is required when a screening answer is true (" + ", ".join(positives) + ")"))
-    if loaded.clinic.provider(request.provider) is None:
+    if request.provider in loaded.held_providers:
+        first = loaded.held_providers[request.provider]
+        problems.append(Problem(file, "provider", ERROR, f"provider {request.provider!r} is held back: its entry in "
+                                                         f"{loaded.path.name} has errors ({first.path}: {first.message})"))
+    elif loaded.clinic.provider(request.provider) is None:
         problems.append(Problem(file, "provider", ERROR, f"unknown provider id {request.provider!r} (not in clinic.yaml providers)"))
     for i, med in enumerate(request.plan.medications):
         if med.drug not in loaded.book.medications:
