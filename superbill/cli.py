@@ -8,6 +8,7 @@ so `superbill --help` starts instantly. Exit codes: 0 success, 1 input rejected 
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 
@@ -289,13 +290,14 @@ def gfe(ctx, source, output, as_html, templates_dir, scheduled_on, requested_on,
 
 
 def _formats(ctx, param, value):
+    from superbill.exports.formats import FORMATS
+
     names = [part.strip().lower() for part in (value or "").split(",") if part.strip()]
     if not names:
-        raise click.BadParameter("give at least one of 837p, cms1500, csv, superbill")
-    known = ("837p", "cms1500", "csv", "superbill")
+        raise click.BadParameter(f"give at least one of {', '.join(FORMATS)}")
     for name in names:
-        if name not in known:
-            raise click.BadParameter(f"unknown format {name!r} (choose from {', '.join(known)})")
+        if name not in FORMATS:
+            raise click.BadParameter(f"unknown format {name!r} (choose from {', '.join(FORMATS)})")
     return tuple(dict.fromkeys(names))
 
 
@@ -336,7 +338,7 @@ def _check_named_claims(resubmit_claims, replacements: dict, voids: dict, format
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False),
               help="Folder for the exported files (created when missing).")
 @click.option("--format", "formats", default="837p", show_default=True, callback=_formats, metavar="F[,F...]",
-              help="Comma list of 837p, cms1500, csv, superbill.")
+              help="Comma list of 837p, cms1500, csv, xlsx, superbill.")
 @click.option("--from", "date_from", callback=_date, metavar="DATE", help="First date of service (YYYY-MM-DD).")
 @click.option("--to", "date_to", callback=_date, metavar="DATE", help="Last date of service (YYYY-MM-DD).")
 @click.option("--jobs", type=click.IntRange(1, 256), default=None, metavar="N",
@@ -361,16 +363,20 @@ def _check_named_claims(resubmit_claims, replacements: dict, voids: dict, format
 @click.pass_context
 def export(ctx, inputs, out_dir, formats, date_from, date_to, jobs, resubmit, resubmit_claims, replacements, voids,
            ledger_path, cms1500_data_only, usage, as_json):
-    """Batch export for billing staff: 837P, CMS-1500, CSV and superbills, never twice.
+    """Batch export for billing staff: 837P, CMS-1500, CSV, XLSX and superbills, never twice.
 
     INPUTS are patient files or folders (searched for *.yaml, *.yml, *.json; the clinic profile and
-    prior-authorization requests are skipped). Every claim exported is recorded in the ledger: a
-    second export of the same sessions exports nothing new. Exit 1 when any file was rejected (the
-    others are still exported).
+    prior-authorization requests are skipped; finding no patient file is an error). Every claim
+    exported is recorded in the ledger: a second export of the same sessions exports nothing new.
+    Exit 1 when any file was rejected or any claim held back (the others are still exported); the
+    closing summary names them.
     """
     from pathlib import Path
 
-    from superbill.batch.export import ExportOptions, available_formats, export_claims
+    from superbill.batch.export import ExportOptions, ExportReport, available_formats, export_claims
+    from superbill.batch.progress import Progress, TerminalProgress
+    from superbill.inputs.load import load_clinic, locate_clinic
+    from superbill.problems import InputRejected
 
     missing = [f for f in formats if f not in available_formats()]
     if missing:
@@ -378,16 +384,15 @@ def export(ctx, inputs, out_dir, formats, date_from, date_to, jobs, resubmit, re
     if date_from and date_to and date_from > date_to:
         _fail(["--from is after --to"], 2)
     _check_named_claims(resubmit_claims, replacements, voids, formats)
-    loaded = _load_clinic(ctx)
-    progress = None
-    bar_state: dict = {}
-    if sys.stdout.isatty() and sys.stderr.isatty() and not as_json:
-
-        def progress(done, total):
-            if "bar" not in bar_state:
-                bar_state["bar"] = click.progressbar(length=total, label="checking files", file=sys.stderr)
-            bar_state["bar"].update(1)
-
+    try:
+        loaded = load_clinic(locate_clinic(ctx.obj.get("clinic")))
+    except InputRejected as exc:  # nothing can be exported, and the summary still says so
+        _print_export(ExportReport(fatal=exc.problems), as_json, shown=set())
+        sys.exit(1)
+    for problem in loaded.problems:
+        click.echo(problem.line(), err=True)
+    on_terminal = sys.stderr.isatty() and not as_json and os.environ.get("TERM") != "dumb"
+    progress = TerminalProgress(sys.stderr) if on_terminal else Progress()
     options = ExportOptions(out_dir=Path(out_dir), formats=formats, date_from=date_from, date_to=date_to,
                             jobs=jobs, resubmit=resubmit, resubmit_claims=tuple(dict.fromkeys(resubmit_claims)),
                             replace=replacements, void=voids, ledger_path=Path(ledger_path) if ledger_path else None,
@@ -395,10 +400,17 @@ def export(ctx, inputs, out_dir, formats, date_from, date_to, jobs, resubmit, re
     try:
         report = export_claims(inputs, loaded, options)
     finally:
-        if "bar" in bar_state:
-            bar_state["bar"].render_finish()
+        progress.close()
+    _print_export(report, as_json, shown=set(loaded.problems) | progress.printed)
+    sys.exit(0 if report.ok else 1)
+
+
+def _print_export(report, as_json: bool, shown: set) -> None:
+    """Problems (those the progress display did not print already) and warnings on stderr; the
+    summary, or its JSON, on stdout."""
     for problem in report.fatal + report.problems:
-        click.echo(problem.line(), err=True)
+        if problem not in shown:
+            click.echo(problem.line(), err=True)
     for line in report.warning_lines():
         click.echo(line, err=True)
     if as_json:
@@ -406,7 +418,6 @@ def export(ctx, inputs, out_dir, formats, date_from, date_to, jobs, resubmit, re
     else:
         for line in report.summary_lines():
             click.echo(line)
-    sys.exit(0 if report.ok else 1)
 
 
 @main.group(cls=_Group)

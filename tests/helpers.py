@@ -68,3 +68,12 @@ def without_edition_note(lines: list[str]) -> list[str]:
 
 def stderr_lines(result) -> list[str]:
     return [line for line in result.stderr.splitlines() if line.strip()]
+
+
+def summary(result) -> list[str]:
+    """An export's summary lines (stdout) without its closing warning count, "N warning(s) (printed
+    above)": for tests about what was exported, whatever warnings the claims carry."""
+    import re
+
+    text = result if isinstance(result, str) else result.stdout
+    return [line for line in text.splitlines() if not re.fullmatch(r"\d+ warning\(s\) \(printed above\)", line)]

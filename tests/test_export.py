@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 from exportkit import TODAY, clinic, load, patient, session, subscriber, write_patient
-from helpers import run, stderr_lines, without_edition_note
+from helpers import run, stderr_lines, summary, without_edition_note
 from x12check import assert_valid_x12, segments
 
 from superbill.batch import export as export_mod
@@ -52,7 +52,7 @@ def test_export_then_reexport_exports_nothing_new(folder):
     out = folder / "out"
     first = export(folder, folder / "patients", "-o", out)
     assert first.exit_code == 0, first.output
-    assert first.stdout.splitlines() == [
+    assert summary(first) == [
         f"wrote {out / 'claims-000000001.837'}",
         "exported 1 claim(s) in run 1 (interchange 000000001)",
     ]
@@ -63,7 +63,7 @@ def test_export_then_reexport_exports_nothing_new(folder):
 
     second = export(folder, folder / "patients", "-o", out)
     assert second.exit_code == 0
-    assert second.stdout.splitlines()[-2:] == [
+    assert summary(second)[-2:] == [
         "exported 0 claims",
         "skipped 1 claim(s) already exported (superbill ledger list shows when)",
     ]
@@ -76,7 +76,7 @@ def test_resubmit_claim_sends_again_with_new_control_numbers(folder):
     export(folder, folder / "patients" / "example.yaml", "-o", out)
     again = export(folder, folder / "patients" / "example.yaml", "-o", out, "--resubmit-claim", "P0001-20261102")
     assert again.exit_code == 0
-    assert again.stdout.splitlines()[-1] == "exported 1 claim(s) in run 2 (interchange 000000002), 1 of them resubmitted"
+    assert summary(again)[-1] == "exported 1 claim(s) in run 2 (interchange 000000002), 1 of them resubmitted"
     assert files_in(out) == ["claims-000000001.837", "claims-000000002.837"]
     first, second = out / "claims-000000001.837", out / "claims-000000002.837"
     assert_valid_x12(second)
@@ -98,7 +98,7 @@ def test_changed_claim_is_reported_and_not_resent(folder):
     assert len(lines) == 1
     assert lines[0].startswith("P0001-20261102: warning: changed since it was exported in run 1 (interchange 000000001, ")
     assert lines[0].endswith("); not re-sent (use --resubmit to send it again)")
-    assert result.stdout.splitlines()[-1] == ("1 claim(s) changed since they were exported: not re-sent "
+    assert summary(result)[-1] == ("1 claim(s) changed since they were exported: not re-sent "
                                               "(use --resubmit to send them again)")
     assert files_in(out) == ["claims-000000001.837"]
     resent = export(folder, path, "-o", out, "--resubmit")

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 from exportkit import patient, session, write_patient
-from helpers import run, without_edition_note
+from helpers import run, summary, without_edition_note
 from x12check import assert_valid_x12, segments
 
 from superbill.batch.ledger import Ledger
@@ -242,7 +242,7 @@ def test_a_full_disk_mid_export_leaves_nothing_and_the_rerun_sends_everything(pr
     assert only["status"] == "failed" and {c["status"] for c in only["claims"]} == {"void"}
     again = rerun(practice, out)
     assert again.exit_code == 0, again.output
-    assert again.stdout.splitlines()[-1] == "exported 5 claim(s) in run 2 (interchange 000000002)"
+    assert summary(again)[-1] == "exported 5 claim(s) in run 2 (interchange 000000002)"
     assert_consistent(practice, out, validate=True)
 
 
@@ -259,7 +259,7 @@ def test_a_real_file_size_limit_from_the_kernel_mid_export(practice, tmp_path):
     assert [name for name in os.listdir(out) if not name.startswith(".")] == []
     again = rerun(practice, out)
     assert again.exit_code == 0, again.output
-    assert again.stdout.splitlines()[-1] == "exported 5 claim(s) in run 2 (interchange 000000002)"
+    assert summary(again)[-1] == "exported 5 claim(s) in run 2 (interchange 000000002)"
     assert_consistent(practice, out)
 
 
@@ -310,7 +310,7 @@ def test_a_ledger_that_cannot_record_the_run(practice, tmp_path):
     assert os.listdir(out) == []
     again = rerun(practice, out)
     assert again.exit_code == 0, again.output
-    assert again.stdout.splitlines()[-1] == "exported 5 claim(s) in run 2 (interchange 000000002)"
+    assert summary(again)[-1] == "exported 5 claim(s) in run 2 (interchange 000000002)"
     assert_consistent(practice, out)
 
 
@@ -366,7 +366,7 @@ def test_sigkill_at_points_across_the_whole_export_then_a_rerun(practice, tmp_pa
         assert_consistent(folder, out)
         # and the run after that has nothing left to do
         last = rerun(folder, out)
-        assert last.stdout.splitlines()[-2:] == [
+        assert summary(last)[-2:] == [
             "exported 0 claims", "skipped 5 claim(s) already exported (superbill ledger list shows when)"]
 
 

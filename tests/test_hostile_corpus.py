@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import example_patient, run, stderr_lines, without_edition_note, write_yaml
+from helpers import example_patient, run, stderr_lines, summary, without_edition_note, write_yaml
 from x12check import assert_valid_x12, segments
 
 from superbill.batch.ledger import Ledger
@@ -122,7 +122,7 @@ def test_exporting_the_corpus_folder_sends_only_the_valid_files(clinic, tmp_path
                    f"the value has {length} and is cut at the box"
                    for name, claim, length in (("id-path-absolute.yaml", "/abs/path-20261102", 17),
                                                ("id-path-relative.yaml", "../../etc/x-20261102", 19))]
-    assert result.stdout.splitlines() == [
+    assert summary(result) == [
         "skipped 2 prior-authorization request(s): not patient files",
         f"wrote {out / 'claims-000000001.837'}",
         f"wrote {out / 'cms1500-000000001.pdf'}",
@@ -133,6 +133,7 @@ def test_exporting_the_corpus_folder_sends_only_the_valid_files(clinic, tmp_path
         f"wrote {out / 'superbill-000000001-P-CRLF_2026-11-02_2026-11-02.pdf'}",
         "exported 4 claim(s) in run 1 (interchange 000000001)",
         f"rejected {len(rejected)} file(s) with errors: nothing exported from them",
+        *[f"  {expected_lines(name)[0]}" for name in rejected],  # each named with its first error
     ]
     text = (out / "claims-000000001.837").read_text()
     assert_valid_x12(text)
@@ -190,7 +191,7 @@ def test_ten_thousand_sessions_in_one_file_export(clinic, tmp_path):
     result = run("export", big, "-o", out, "--jobs", "1",
                  "--ledger", tmp_path / "ledger.sqlite3", clinic=clinic / "clinic.yaml")
     assert result.exit_code == 0, result.output[-2000:]
-    assert result.stdout.splitlines()[-1] == "exported 10000 claim(s) in run 1 (interchange 000000001)"
+    assert summary(result)[-1] == "exported 10000 claim(s) in run 1 (interchange 000000001)"
     segs = segments((out / "claims-000000001.837").read_text())
     claims = [s[1] for s in segs if s[0] == "CLM"]
     assert len(claims) == len(set(claims)) == 10_000
@@ -231,8 +232,11 @@ def test_symbolic_links_out_of_an_exported_folder_are_refused_not_followed(clini
     assert without_edition_note(stderr_lines(result)) == [
         f"{inside / name}: error: is a symbolic link out of the folder: not read (give its target to export it)"
         for name in ("to-folder", "to-outsider.yaml", "to-passwd.yaml")]
-    assert result.stdout.splitlines()[-2:] == ["exported 1 claim(s) in run 1 (interchange 000000001)",
-                                               "rejected 3 file(s) with errors: nothing exported from them"]
+    assert summary(result)[-5:] == [
+        "exported 1 claim(s) in run 1 (interchange 000000001)",
+        "rejected 3 file(s) with errors: nothing exported from them",
+        *[f"  {inside / name}: error: is a symbolic link out of the folder: not read (give its target to export it)"
+          for name in ("to-folder", "to-outsider.yaml", "to-passwd.yaml")]]
     assert [s[1] for s in segments((out / "claims-000000001.837").read_text()) if s[0] == "CLM"] == ["P0001-20261102"]
     csv_text = (out / "claims-000000001.csv").read_text(encoding="utf-8-sig")
     assert "OUTSIDER" not in csv_text and "root:" not in csv_text
@@ -265,7 +269,7 @@ def test_a_pipe_or_a_device_is_refused_at_once_not_read_forever(clinic, tmp_path
                              str(folder), "-o", str(tmp_path / "out"), "--ledger", str(tmp_path / "l.sqlite3")],
                             capture_output=True, text=True, timeout=60)
     assert export.returncode == 0, export.stderr
-    assert export.stdout.splitlines()[-1] == "exported 1 claim(s) in run 1 (interchange 000000001)"
+    assert summary(export)[-1] == "exported 1 claim(s) in run 1 (interchange 000000001)"
 
 
 def test_a_file_name_with_escape_sequences_is_shown_escaped(clinic, tmp_path):

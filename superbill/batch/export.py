@@ -33,10 +33,11 @@ from pathlib import Path
 from superbill.batch import ledger as ledger_mod
 from superbill.batch.durable import Staged, fsync_folder, remove_run_files
 from superbill.batch.ledger_plan import CORRECTION_FORMATS
+from superbill.batch.progress import Progress
 from superbill.batch.report import ExportReport
 from superbill.batch.workers import FileResult, WorkerSettings, process_files
 from superbill.exports.formats import FORMATS, RENDERERS, Item, OutputFile, RunContext, available_formats
-from superbill.inputs.discover import expand_inputs
+from superbill.inputs.discover import expand_inputs, nothing_found
 from superbill.problems import ERROR, Problem
 
 __all__ = ["ExportOptions", "ExportReport", "RunFailed", "available_formats", "export_claims"]
@@ -58,7 +59,7 @@ class ExportOptions:
     usage: str | None = None
     today: dt.date | None = None
     now: dt.datetime | None = None  # the 837P's creation time (tests fix it)
-    progress: object = None  # callable(done, total) or None
+    progress: Progress | None = None  # the display (batch.progress); None shows nothing
 
 
 class RunFailed(Exception):
@@ -80,7 +81,7 @@ def _checkpoint(stage: str) -> None:
 
 
 def export_claims(inputs, loaded, options: ExportOptions) -> ExportReport:
-    report = ExportReport()
+    report = ExportReport(clinic=list(loaded.problems))
     formats = tuple(f for f in FORMATS if f in options.formats)
     ledger_path = Path(options.ledger_path) if options.ledger_path else ledger_mod.default_path(loaded.folder)
     report.ledger_path = ledger_path
@@ -98,8 +99,12 @@ def export_claims(inputs, loaded, options: ExportOptions) -> ExportReport:
 
     settings = WorkerSettings(today=options.today or dt.date.today(), date_from=options.date_from,
                               date_to=options.date_to, formats=formats)
-    results = process_files(files, loaded, settings, options.jobs, options.progress)
+    progress = options.progress or Progress()
+    progress.checking(len(files))
+    results = process_files(files, loaded, settings, options.jobs, progress.checked)
     items, hashes = _gather(results, report)
+    if not any(r.kind == "patient" for r in results) and not report.rejected_files:
+        report.fatal.append(nothing_found(inputs))  # an empty folder is a mistake, not "0 claims"
     if items:
         _export_items(loaded, items, hashes, formats, options, ledger_path, report)
     return report
@@ -116,6 +121,9 @@ def _gather(results: list[FileResult], report: ExportReport) -> tuple[list[Item]
             skipped_kinds[result.kind] += 1
             continue
         report.problems += result.problems
+        report.outside_dates += result.outside_dates
+        if result.held_claims and result.ok:  # a rejected file is named once, as rejected
+            report.held[result.file] = list(result.held_claims)
         if not result.ok:
             report.rejected_files.append(result.file)
             continue
@@ -276,12 +284,18 @@ def _write_run(loaded, items: list[Item], plan, formats, out_dir: Path, options:
     send = {d.claim_id: d for d in plan.to_send()}
     items = [_as_sent(item, send[item.claim.claim_id]) for item in items if item.claim.claim_id in send]
     per_format = {f: [i for i in items if f in send[i.claim.claim_id].formats] for f in formats}
+    interchange = f"{plan.control_number:09d}"
     run = RunContext(control=plan.control_number, usage=options.usage, now=options.now, today=options.today,
-                     jobs=options.jobs, cms1500_data_only=options.cms1500_data_only)
+                     jobs=options.jobs, cms1500_data_only=options.cms1500_data_only,
+                     x12_claims={i.claim.claim_id: interchange for i in per_format.get("837p", [])})
+    progress = options.progress or Progress()
     outputs: list[OutputFile] = []
     for fmt in formats:
         if per_format[fmt]:
-            outputs += RENDERERS[fmt](loaded, per_format[fmt], run)
+            progress.rendering(fmt, len(per_format[fmt]))
+            files = RENDERERS[fmt](loaded, per_format[fmt], run)
+            progress.rendered(fmt, len(files))
+            outputs += files
     ledger.plan_files(plan.run_id, [name for name, _ in outputs])
     staged: list[Staged] = []
     published: list[Path] = []

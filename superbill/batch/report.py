@@ -7,7 +7,7 @@ from pathlib import Path
 
 from superbill.batch.ledger_listing import when_text
 from superbill.batch.ledger_plan import FREQUENCY_NAMES
-from superbill.problems import Problem
+from superbill.problems import ERROR, WARNING, HeldBack, Problem
 
 
 @dataclass
@@ -28,10 +28,43 @@ class ExportReport:
     fatal: list[Problem] = field(default_factory=list)  # nothing could be exported
     notes: list[str] = field(default_factory=list)
     ledger_path: Path | None = None
+    clinic: list[Problem] = field(default_factory=list)  # errors in providers' entries (those are held back)
+    held: dict[str, list[str]] = field(default_factory=dict)  # file: claims held back with their provider
+    outside_dates: int = 0  # sessions left out by --from/--to
 
     @property
     def ok(self) -> bool:
-        return not self.rejected_files and not self.fatal
+        return not self.rejected_files and not self.fatal and not self.held and not self.clinic
+
+    @property
+    def warnings(self) -> int:
+        return sum(p.severity == WARNING for p in self.problems)
+
+    def first_errors(self) -> dict[str, Problem]:
+        """Each rejected file's first error (what the summary names it by)."""
+        firsts: dict[str, Problem] = {}
+        for problem in self.problems:
+            if problem.severity == ERROR and not isinstance(problem, HeldBack):
+                firsts.setdefault(problem.file, problem)
+        return {file: firsts[file] for file in self.rejected_files if file in firsts}
+
+    def _closing_lines(self) -> list[str]:
+        """Held back, rejected, warnings, dates: the part of the summary that needs the clerk."""
+        lines = []
+        if self.outside_dates:
+            lines.append(f"left out {self.outside_dates} session(s) outside --from/--to")
+        if self.held:
+            count = sum(len(claims) for claims in self.held.values())
+            lines.append(f"held back {count} claim(s) in {len(self.held)} file(s): their provider has errors in the "
+                         "clinic profile")
+            lines += [f"  {file}: {', '.join(claims)}" for file, claims in self.held.items()]
+        if self.rejected_files:
+            lines.append(f"rejected {len(self.rejected_files)} file(s) with errors: nothing exported from them")
+            firsts = self.first_errors()
+            lines += [f"  {firsts[file].line() if file in firsts else file}" for file in self.rejected_files]
+        if self.warnings:
+            lines.append(f"{self.warnings} warning(s) (printed above)")
+        return lines
 
     def summary_lines(self) -> list[str]:
         lines = list(self.notes)
@@ -63,9 +96,7 @@ class ExportReport:
         if self.changed:
             lines.append(f"{len(self.changed)} claim(s) changed since they were exported: not re-sent "
                          "(use --resubmit to send them again)")
-        if self.rejected_files:
-            lines.append(f"rejected {len(self.rejected_files)} file(s) with errors: nothing exported from them")
-        return lines
+        return lines + self._closing_lines()
 
     def warning_lines(self) -> list[str]:
         """Per-claim notices that need the clerk's attention (stderr)."""
@@ -99,5 +130,10 @@ class ExportReport:
                        for d in self.corrections if d.frequency == "8"],
             "already_sent": [d.claim_id for d in self.already_sent],
             "rejected_files": self.rejected_files,
-            "problems": [p.as_dict() for p in self.fatal + self.problems],
+            "rejected": [{"file": file, "first_error": first.as_dict() if first else None}
+                         for file, first in ((f, self.first_errors().get(f)) for f in self.rejected_files)],
+            "held": [{"file": file, "claims": claims} for file, claims in self.held.items()],
+            "outside_dates": self.outside_dates,
+            "warnings": self.warnings,
+            "problems": [p.as_dict() for p in self.clinic + self.fatal + self.problems],
         }

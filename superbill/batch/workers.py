@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from superbill.problems import ERROR, InputRejected, Problem
+from superbill.problems import ERROR, HeldBack, InputRejected, Problem
 
 if TYPE_CHECKING:
     from superbill.engine.claims import Claim
@@ -56,10 +56,12 @@ class FileResult:
     claims: list[Claim] = field(default_factory=list)
     hashes: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    held_claims: list[str] = field(default_factory=list)  # held back with their provider (HeldBack problems)
+    outside_dates: int = 0  # sessions left out by --from/--to
 
     @property
     def ok(self) -> bool:
-        return not any(p.severity == ERROR for p in self.problems)
+        return not any(p.severity == ERROR and not isinstance(p, HeldBack) for p in self.problems)
 
 
 class _WorkerState:
@@ -86,6 +88,7 @@ def _process_file(path: str) -> FileResult:
                              date_to=settings.date_to)
     out.patient_file = result.patient_file
     out.problems = list(result.problems)
+    out.held_claims, out.outside_dates = list(result.held_claims), result.outside_dates
     if not result.ok:
         if result.patient_file is None:
             # Not a valid patient file: a clinic profile or a request is skipped, not rejected.
@@ -114,7 +117,9 @@ def _process_file(path: str) -> FileResult:
 
 def process_files(files: list[Path], loaded, settings: WorkerSettings, jobs: int | None,
                   progress=None) -> list[FileResult]:
-    """Every file through the pipeline, in input order; in `jobs` worker processes when > 1."""
+    """Every file through the pipeline, in input order; in `jobs` worker processes when > 1.
+
+    `progress(done, total, result)` is called as each result arrives, in input order."""
     names = [str(f) for f in files]
     if jobs is None:
         # A worker process pays for its start and for sending its results back (about 0.5 ms a
@@ -127,12 +132,12 @@ def process_files(files: list[Path], loaded, settings: WorkerSettings, jobs: int
         for name in names:
             results.append(_process_file(name))
             if progress:
-                progress(len(results), len(names))
+                progress(len(results), len(names), results[-1])
         return results
     chunk = max(1, min(64, len(names) // (jobs * 4) or 1))
     with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(loaded, settings)) as pool:
         for result in pool.map(_process_file, names, chunksize=chunk):
             results.append(result)
             if progress:
-                progress(len(results), len(names))
+                progress(len(results), len(names), results[-1])
     return results

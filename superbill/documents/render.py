@@ -84,9 +84,10 @@ def _build_batches(files, loaded, summary: RenderSummary, folder: Path | None, *
             summary.rejected_files += 1
             continue
         if not result.claims:
-            summary.empty_files += 1
-            summary.problems.append(Problem(str(name), "sessions", WARNING,
-                                            "no sessions in the date range: no superbill written"))
+            if not result.held_claims:  # held back claims were reported above, with why
+                summary.empty_files += 1
+                summary.problems.append(Problem(str(name), "sessions", WARNING,
+                                                "no sessions in the date range: no superbill written"))
             continue
         try:
             documents, warnings = build_patient_documents(result, loaded, per_session=per_session,

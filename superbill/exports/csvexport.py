@@ -12,13 +12,14 @@ and their kinds are `linerows.COLUMNS` (the xlsx export writes the same rows as 
 * Identifiers keep their leading zeros. A spreadsheet opening a CSV turns ``00409205105`` into the
   number 409205105 (and ``0871622``, ZIP ``02134``, POS ``02`` alike; 16+ digits are rounded,
   ``1-2`` becomes a date). An identifier cell a spreadsheet would change that way is written as
-  ``="00409205105"``: Excel (opening the file), Google Sheets and LibreOffice Calc (with "Evaluate
-  formulas", ticked by default in its Text Import dialog) evaluate it to the text 00409205105. It
-  is the only formula we write, and only around digits, letters and ``-./% `` (nothing that can end
-  the string). The alternatives fail: a leading apostrophe is an entry-time prefix, shown as a
+  ``="00409205105"``: Excel opening the file and Google Sheets evaluate it to the text
+  00409205105; LibreOffice Calc does when "Evaluate formulas" is ticked in its Text Import dialog
+  (it is off by default, and the cell then shows ``="00409205105"`` itself, zeros intact). It is
+  the only formula we write, and only around digits, letters and ``-./% `` (nothing that can end
+  the string). The alternatives are worse: a leading apostrophe is an entry-time prefix, shown as a
   literal ``'`` in a CSV; a leading tab stays in the cell and travels into whatever the clerk
-  pastes the ID into. A program reading the CSV gets the value back with `unwrap`; the xlsx export
-  holds identifiers as text cells and needs no convention at all.
+  pastes the ID into (a payer's portal). A program reading the CSV gets the value back with
+  `unwrap`; the XLSX export holds identifiers as text cells and needs no convention at all.
 * UTF-8 with a byte-order mark and CRLF line ends (RFC 4180): Excel only reads a CSV as UTF-8 when
   it starts with the BOM (without it, accented names come out garbled); LibreOffice, Google
   Sheets, Python's ``utf-8-sig`` and pandas all accept it.

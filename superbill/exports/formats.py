@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -19,11 +19,11 @@ if TYPE_CHECKING:
     from superbill.inputs.load import LoadedClinic
     from superbill.inputs.models import PatientFile
 
-FORMATS = ("837p", "cms1500", "csv", "superbill")
+FORMATS = ("837p", "cms1500", "csv", "xlsx", "superbill")
 
 # The module each format needs, when it is not the 837P writer itself.
 _MODULES = {"cms1500": "superbill.documents.cms1500", "csv": "superbill.exports.csvexport",
-            "superbill": "superbill.documents.superbill_doc"}
+            "xlsx": "openpyxl", "superbill": "superbill.documents.superbill_doc"}
 
 
 @dataclass
@@ -45,6 +45,8 @@ class RunContext:
     today: dt.date | None = None  # date printed on the forms
     jobs: int | None = None
     cms1500_data_only: bool = False
+    # {claim id: ISA13} of the claims in this run's 837P: the CSV and XLSX rows that match them
+    x12_claims: Mapping[str, str] = field(default_factory=dict)
 
 
 class BinaryWriter(Protocol):
@@ -115,7 +117,15 @@ def _render_csv(loaded: LoadedClinic, items: list[Item], run: RunContext) -> lis
     from superbill.exports import csvexport
 
     # The same bytes as csvexport.write_csv: UTF-8 with a byte-order mark, so Excel reads accents right.
-    return [(f"claims-{run.control:09d}.csv", csvexport.csv_text(_pairs(items), loaded).encode("utf-8-sig"))]
+    text = csvexport.csv_text(_pairs(items), loaded, run.x12_claims)
+    return [(f"claims-{run.control:09d}.csv", text.encode("utf-8-sig"))]
+
+
+def _render_xlsx(loaded: LoadedClinic, items: list[Item], run: RunContext) -> list[OutputFile]:
+    from superbill.exports import xlsx
+
+    data = xlsx.workbook_bytes(_pairs(items), loaded, run.x12_claims, created=run.now)
+    return [(f"claims-{run.control:09d}.xlsx", data)]
 
 
 Renderer = Callable[["LoadedClinic", list[Item], RunContext], list[OutputFile]]
@@ -124,11 +134,13 @@ RENDERERS: dict[str, Renderer] = {
     "837p": _render_837p,
     "cms1500": _render_cms1500,
     "csv": _render_csv,
+    "xlsx": _render_xlsx,
     "superbill": _render_superbill,
 }
 
 
 def available_formats() -> list[str]:
-    """The formats this installation can write (the CMS-1500 and CSV writers are separate modules)."""
+    """The formats this installation can write (the CMS-1500 and CSV writers are separate modules; the
+    workbook needs openpyxl)."""
     return [name for name in FORMATS
             if name not in _MODULES or importlib.util.find_spec(_MODULES[name]) is not None]

@@ -107,7 +107,9 @@ def _held_providers(data, problems: list[Problem]) -> dict[int, tuple[str, Probl
 
 
 def _everything_held(path: Path, problems: list[Problem]) -> InputRejected:
-    blocks = sorted({re.split(r"[.\[]", p.path, maxsplit=1)[0] or "(top level)" for p in problems})
+    blocks = sorted({re.split(r"[.\[]", p.path, maxsplit=1)[0] for p in problems} - {"", "(top level)"})
+    if not blocks:  # not a clinic profile at all (a list, a scalar): its one line says so
+        return InputRejected(problems)
     names = " and ".join(blocks) if len(blocks) < 3 else ", ".join(blocks[:-1]) + " and " + blocks[-1]
     line = Problem(str(path), "", ERROR, f"every claim is held back until the errors in {names} are fixed "
                                          "(they apply to all claims)")
