@@ -27,11 +27,6 @@ def money(value) -> str:
     return f"{sign}${abs(amount):,.2f}"
 
 
-def amount_text(value) -> str:
-    """2,268.00: money without the currency sign, for a column headed "($)"."""
-    return money(value).replace("$", "")
-
-
 def us_date(value: dt.date | None, fmt: str = "%m/%d/%Y") -> str:
     """A date as US forms print it (11/02/2026); a template may pass another strftime format."""
     if value is None:
