@@ -66,7 +66,8 @@ def run_export(folder: Path, files_dir: Path, tag: str, jobs) -> tuple[float, in
 
 
 def load_items(folder: Path, files: list[Path]):
-    from superbill.inputs.load import load_clinic, process_patient
+    from superbill.engine.process import process_patient
+    from superbill.inputs.load import load_clinic
 
     loaded = load_clinic(folder / "clinic.yaml")
     items = []

@@ -71,7 +71,8 @@ def best_of(function, rounds: int) -> float:
 
 
 def claims_of(folder: Path, patients: int):
-    from superbill.inputs.load import load_clinic, process_patient
+    from superbill.engine.process import process_patient
+    from superbill.inputs.load import load_clinic
 
     files = gen.generate(folder, patients, 1, today=TODAY)
     loaded = load_clinic(folder / "clinic.yaml")

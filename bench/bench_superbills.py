@@ -56,7 +56,8 @@ def timed(function):
 
 def build_documents(folder: Path, files: list[Path]):
     from superbill.documents.superbill_doc import build_patient_documents
-    from superbill.inputs.load import load_clinic, process_patient
+    from superbill.engine.process import process_patient
+    from superbill.inputs.load import load_clinic
 
     loaded = load_clinic(folder / "clinic.yaml")
     documents = []

@@ -24,7 +24,8 @@ sys.path.insert(0, str(ROOT))
 
 from superbill.documents.letter import write_letter  # noqa: E402
 from superbill.documents.superbill_doc import render_patient_superbills  # noqa: E402
-from superbill.inputs.load import load_clinic, process_patient  # noqa: E402
+from superbill.engine.process import process_patient  # noqa: E402
+from superbill.inputs.load import load_clinic  # noqa: E402
 from superbill.inputs.starter import write_starter  # noqa: E402
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 from helpers import edit_yaml
 
-from superbill.inputs.load import process_patient
+from superbill.engine.process import process_patient
 from superbill.inputs.starter import write_starter
 
 TODAY = dt.date(2026, 11, 20)

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import yaml
 
-from superbill.inputs.load import load_clinic, process_patient
+from superbill.engine.process import process_patient
+from superbill.inputs.load import load_clinic
 from superbill.inputs.starter import write_starter
 
 TODAY = dt.date(2026, 12, 31)

@@ -13,8 +13,9 @@ import pytest
 import yaml
 from helpers import edit_yaml
 
+from superbill.engine.process import process_patient
 from superbill.exports import csvexport
-from superbill.inputs.load import load_clinic, process_patient
+from superbill.inputs.load import load_clinic
 from superbill.inputs.starter import write_starter
 
 

@@ -25,7 +25,8 @@ from pathlib import Path
 import pytest
 from helpers import example_patient, write_yaml
 
-from superbill.inputs.load import load_clinic, process_patient
+from superbill.engine.process import process_patient
+from superbill.inputs.load import load_clinic
 
 NOW = __import__("datetime").date(2026, 11, 30)
 

@@ -33,8 +33,8 @@ from superbill.documents import pdfbatch
 from superbill.documents.formatting import money
 from superbill.documents.pdf import render_pdf
 from superbill.documents.superbill_doc import build_patient_documents, render_superbills
+from superbill.engine.process import process_patient
 from superbill.exports import x12
-from superbill.inputs.load import process_patient
 
 ISSUED = dt.date(2026, 12, 1)
 FIXED_TIME = "1767225600"

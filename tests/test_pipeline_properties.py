@@ -45,8 +45,9 @@ from x12check import segments, validate_x12
 
 from superbill.batch.export import ExportOptions, export_claims
 from superbill.cli import main
+from superbill.engine.process import process_patient
 from superbill.ids import npi as npi_ids
-from superbill.inputs.load import load_clinic, process_patient
+from superbill.inputs.load import load_clinic
 from superbill.tables import icd10cm_index
 
 LONG = os.environ.get("SUPERBILL_FUZZ") == "long"

@@ -20,7 +20,8 @@ from superbill.cli import main
 from superbill.documents.formatting import money
 from superbill.documents.render import render_files
 from superbill.engine.claims import quantity_text
-from superbill.inputs.load import load_clinic, process_patient
+from superbill.engine.process import process_patient
+from superbill.inputs.load import load_clinic
 from superbill.inputs.starter import write_starter
 from superbill.tables import icd10cm_index
 

@@ -304,7 +304,7 @@ def test_missing_x12_section_is_reported(tmp_path):
 def test_values_x12_cannot_carry_are_reported_by_path(folder):
     loaded = load(folder)
     path = write_patient(folder / "patients", "p.yaml", patient("P*01", "Jane", "~~~"))
-    from superbill.inputs.load import process_patient
+    from superbill.engine.process import process_patient
 
     result = process_patient(path, loaded, today=dt.date(2026, 12, 31))
     problems = patient_problems(result.patient_file, result.claims, str(path), loaded.book)

@@ -9,9 +9,9 @@ import openpyxl
 import pytest
 from exportkit import clinic, load, patient, session, subscriber, write_patient
 
+from superbill.engine.process import process_patient
 from superbill.exports import csvexport, xlsx
 from superbill.exports.linerows import FIELDS
-from superbill.inputs.load import process_patient
 
 
 @pytest.fixture(scope="module")

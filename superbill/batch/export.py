@@ -2,7 +2,7 @@
 
 `export_claims(inputs, loaded, options)` runs the whole pipeline and returns an `ExportReport`:
 
-1. the inputs (files, or folders searched by `inputs.discover`) go through `load.process_patient`, in
+1. the inputs (files, or folders searched by `inputs.discover`) go through `engine.process.process_patient`, in
    parallel worker processes with `jobs` > 1 (`batch.workers`), results kept in input order so the
    output is deterministic;
 2. a file with any error is rejected (its problems reported) and the others go on;

@@ -77,7 +77,8 @@ def _init_worker(loaded, settings: WorkerSettings) -> None:
 
 
 def _process_file(path: str) -> FileResult:
-    from superbill.inputs.load import detect_kind, process_patient
+    from superbill.engine.process import process_patient
+    from superbill.inputs.load import detect_kind
     from superbill.inputs.readfile import read_document
 
     loaded = _WorkerState.loaded

@@ -73,7 +73,7 @@ def _build_batches(files, loaded, summary: RenderSummary, folder: Path | None, *
     """(file, documents) of every file that renders; the others' problems go to the summary."""
     from superbill.documents.superbill_doc import build_patient_documents
     from superbill.documents.templating import TemplateProblem
-    from superbill.inputs.load import process_patient
+    from superbill.engine.process import process_patient
 
     batches: list[tuple[str, list]] = []
     stems: dict[str, str] = {}

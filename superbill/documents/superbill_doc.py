@@ -1,6 +1,6 @@
 """The superbill document: template context, HTML and PDF for one patient's claims.
 
-`superbill_context` (`superbill.documents.superbill_context`) turns claims (from `load.process_patient`)
+`superbill_context` (`superbill.documents.superbill_context`) turns claims (from `engine.process.process_patient`)
 and the clinic into the typed data the templates see (documented in `templates/README.md`);
 `build_patient_documents` makes one
 `SuperbillDoc` per patient (or per session) with its HTML; `render_superbills` turns many documents
@@ -127,7 +127,7 @@ def write_documents(documents: list[SuperbillDoc], out_dir: str | Path, *, html:
 def render_patient_superbills(result, loaded, out_dir: str | Path, *, per_session: bool = False,
                               html: bool = False, templates_dir: str | Path | None = None,
                               issued: dt.date | None = None) -> list[Path]:
-    """Render and write the superbill(s) of one processed patient file (`load.process_patient`);
+    """Render and write the superbill(s) of one processed patient file (`engine.process.process_patient`);
     returns the paths written. `templates_dir` None means the clinic's `templates:` folder, if any.
     Raises TemplateProblem for an unusable template folder or template."""
     folder = templates_folder(loaded, templates_dir)

@@ -6,17 +6,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from superbill.engine.process import PatientResult, process_patient
 from superbill.engine.scrub.clinic_rules import starter_placeholders
 from superbill.inputs.discover import expand_inputs, nothing_found
-from superbill.inputs.load import (
-    LoadedClinic,
-    PatientResult,
-    detect_kind,
-    load_clinic,
-    load_request,
-    locate_clinic,
-    process_patient,
-)
+from superbill.inputs.load import LoadedClinic, detect_kind, load_clinic, load_request, locate_clinic
 from superbill.inputs.readfile import read_document
 from superbill.problems import ERROR, InputRejected, Problem
 

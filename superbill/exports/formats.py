@@ -84,7 +84,7 @@ def _by_patient(items: list[Item]) -> list[tuple[str, PatientFile, list[Claim]]]
 
 def _render_superbill(loaded: LoadedClinic, items: list[Item], run: RunContext) -> list[OutputFile]:
     from superbill.documents.superbill_doc import build_patient_documents, render_superbills, templates_folder
-    from superbill.inputs.load import PatientResult
+    from superbill.engine.process import PatientResult
 
     folder = templates_folder(loaded, None)
     documents = []
