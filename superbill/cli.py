@@ -172,10 +172,10 @@ def claims(ctx, files, as_json, date_from, date_to):
 @click.argument("kind", type=click.Choice(["clinic", "patient", "request", "gfe"]))
 def schema(kind):
     """Print the JSON Schema of a file kind (for editors that validate YAML)."""
-    from superbill.inputs import estimate_models, models
+    from superbill.inputs import estimate_models, models, request_models
 
     kinds: dict[str, type[models.Strict]] = {"clinic": models.Clinic, "patient": models.PatientFile,
-                                             "request": models.Request, "gfe": estimate_models.EstimateFile}
+                                             "request": request_models.Request, "gfe": estimate_models.EstimateFile}
     model = kinds[kind]
     click.echo(json.dumps(model.model_json_schema(), indent=2))
 

@@ -25,7 +25,7 @@ from superbill.problems import ERROR, WARNING, Problem
 
 if TYPE_CHECKING:
     from superbill.inputs.estimate_models import EstimatePlan
-    from superbill.inputs.models import Plan
+    from superbill.inputs.request_models import Plan
 
 # The claim builder needs a diagnosis for its pointers; charges never depend on it. When the estimate
 # names none ("to be determined at evaluation"), this neutral code stands in and is never printed.

@@ -12,19 +12,8 @@ from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 
-from superbill.inputs.models import (
-    POS,
-    Diagnosis,
-    Insurance,
-    Key,
-    LongText,
-    MedicationInput,
-    Patient,
-    ServiceInput,
-    Session,
-    Strict,
-    TextOf,
-)
+from superbill.inputs.fields import POS, Diagnosis, Key, LongText, Strict, TextOf
+from superbill.inputs.models import Insurance, MedicationInput, Patient, ServiceInput, Session
 
 
 class EstimatePlan(Strict):

@@ -198,7 +198,7 @@ def load_patient(path: str | Path, loaded: LoadedClinic, data=None):
 
 def load_request(path: str | Path, loaded: LoadedClinic, data=None):
     """(request, patient_file) validated, or InputRejected."""
-    from superbill.inputs.models import Request
+    from superbill.inputs.request_models import Request
 
     path = Path(path)
     request = _parse(Request, path, data)

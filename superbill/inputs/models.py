@@ -1,132 +1,52 @@
-"""The input files as pydantic models: the clinic profile, a patient file, a prior-auth request.
+"""The input files as pydantic models: the clinic profile and a patient file.
 
 Field names and shapes follow docs/reference.md "Input files" exactly; unknown keys are rejected everywhere so a typo
-never silently drops data. Identifier fields are checked with the `superbill.ids` modules and
-stored in their compact canonical form.
+never silently drops data. The value types (identifiers, money, doses) are in `inputs.fields`; the
+prior-authorization request is in `inputs.request_models`, the Good Faith Estimate in `inputs.estimate_models`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
-    AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
-    GetCoreSchemaHandler,
     StringConstraints,
     field_validator,
     model_validator,
 )
-from pydantic_core import CoreSchema
 
-from superbill.ids import InvalidIdentifier, ein, hcpcs, icd10cm, modifier, ndc, npi, pos, state, taxonomy, zipcode
-
-
-def _as_text(value):
-    # YAML turns unquoted 99214 or 2175550100 into ints; codes and numbers-as-ids are text here.
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        return str(value)
-    return value
-
-
-def _checked(module):
-    def check(value: str) -> str:
-        try:
-            return module.validate(value)
-        except InvalidIdentifier as exc:
-            raise ValueError(str(exc)) from None
-
-    return check
-
-
-def _phone(value: str) -> str:
-    digits = re.sub(r"[\s().+-]", "", value)
-    if digits.startswith("1") and len(digits) == 11:
-        digits = digits[1:]
-    if not digits.isdigit() or len(digits) != 10:
-        raise ValueError("phone number must be 10 digits")
-    if digits[0] in "01" or digits[3] in "01":
-        raise ValueError("phone area code and exchange cannot start with 0 or 1")
-    return digits
-
-
-# Control characters (NUL, ESC, BEL, DEL, C1) are never part of a name, an address or a note; in a
-# CSV or on a terminal they become escape sequences. Tab and line breaks stay (YAML block text).
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-
-
-def _no_control(value: str) -> str:
-    if _CONTROL.search(value):
-        raise ValueError("has a control character, which text cannot hold")
-    return value
-
-
-@dataclass(frozen=True)
-class TextOf:
-    """Field metadata, `Annotated[str, TextOf(55)]`: text of at most that many characters, surrounding
-    whitespace stripped, no control characters. (A class rather than a function returning `Annotated`,
-    so type checkers see the field as the `str` it is.)"""
-
-    max_length: int
-    min_length: int = 1
-
-    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
-        limits = StringConstraints(strip_whitespace=True, min_length=self.min_length, max_length=self.max_length)
-        return handler.generate_schema(Annotated[str, BeforeValidator(_as_text), limits, AfterValidator(_no_control)])
-
-
-Text = Annotated[str, TextOf(200)]
-Name = Annotated[str, TextOf(60)]
-LongText = Annotated[str, TextOf(4000)]
-Key = Annotated[
-    str,
-    BeforeValidator(_as_text),
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
-    AfterValidator(_no_control),
-]
-NPI = Annotated[str, BeforeValidator(_as_text), AfterValidator(_checked(npi))]
-EIN = Annotated[str, BeforeValidator(_as_text), AfterValidator(_checked(ein))]
-NDC = Annotated[str, BeforeValidator(_as_text), AfterValidator(_checked(ndc))]
-Taxonomy = Annotated[str, BeforeValidator(_as_text), AfterValidator(_checked(taxonomy))]
-POS = Annotated[str, BeforeValidator(_as_text), AfterValidator(_checked(pos))]
-State = Annotated[str, BeforeValidator(_as_text), AfterValidator(_checked(state))]
-ZIP = Annotated[str, BeforeValidator(_as_text), AfterValidator(_checked(zipcode))]
-ProcedureCode = Annotated[str, BeforeValidator(_as_text), AfterValidator(_checked(hcpcs))]
-Modifier = Annotated[str, BeforeValidator(_as_text), AfterValidator(_checked(modifier))]
-Diagnosis = Annotated[str, BeforeValidator(_as_text), AfterValidator(_checked(icd10cm))]
-Phone = Annotated[str, BeforeValidator(_as_text), AfterValidator(_phone)]
-
-Money = Annotated[Decimal, Field(ge=0, le=Decimal("9999999.99"), decimal_places=2, allow_inf_nan=False)]
-PositiveMoney = Annotated[Decimal, Field(gt=0, le=Decimal("9999999.99"), decimal_places=2, allow_inf_nan=False)]
-Milligrams = Annotated[Decimal, Field(gt=0, le=Decimal("1000000"), decimal_places=4, allow_inf_nan=False)]
-WasteMilligrams = Annotated[Decimal, Field(ge=0, le=Decimal("1000000"), decimal_places=4, allow_inf_nan=False)]
-Concentration = Annotated[Decimal, Field(gt=0, le=Decimal("100000"), decimal_places=4, allow_inf_nan=False)]
-Units = Annotated[int, Field(ge=1, le=9999)]
-Pointer = Annotated[int, Field(ge=1, le=12)]
-ClockTime = Annotated[str, BeforeValidator(_as_text)]
-Sex = Literal["F", "M", "U"]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
-
-class Address(Strict):
-    street: Annotated[str, TextOf(55)]
-    street2: Annotated[str, TextOf(55)] | None = None
-    city: Annotated[str, TextOf(30)]
-    state: State
-    zip: ZIP
-
+from superbill.inputs.fields import (
+    EIN,
+    NDC,
+    NPI,
+    POS,
+    Address,
+    ClockTime,
+    Concentration,
+    Diagnosis,
+    Key,
+    Milligrams,
+    Modifier,
+    Money,
+    Name,
+    Phone,
+    Pointer,
+    PositiveMoney,
+    ProcedureCode,
+    Sex,
+    Strict,
+    Taxonomy,
+    Text,
+    TextOf,
+    Units,
+    WasteMilligrams,
+    _as_text,
+)
 
 # ---------------------------------------------------------------- clinic profile
 
@@ -461,112 +381,3 @@ class PatientFile(Strict):
     patient: Patient
     insurance: Insurance
     sessions: list[Session] = []
-
-
-# ---------------------------------------------------------------- prior-authorization request
-
-
-class PainScore(Strict):
-    date: dt.date
-    average: Annotated[int, Field(ge=0, le=10)]
-    worst: Annotated[int, Field(ge=0, le=10)] | None = None
-
-
-class Condition(Strict):
-    onset: dt.date
-    summary: LongText
-    diagnostic_basis: LongText | None = None
-    pain_scores: Annotated[list[PainScore], Field(min_length=1)]
-    function: LongText | None = None
-
-
-class PriorTreatment(Strict):
-    treatment: Annotated[str, TextOf(200)]
-    start: dt.date
-    end: dt.date | None = None
-    outcome: Annotated[str, TextOf(200)]
-    reason_stopped: Annotated[str, TextOf(200)]
-
-    @model_validator(mode="after")
-    def _ordered(self):
-        if self.end is not None and self.end < self.start:
-            raise ValueError("the treatment ends before it starts")
-        return self
-
-
-SCREENING_KEYS = (
-    "uncontrolled_hypertension",
-    "psychosis_history",
-    "pregnancy",
-    "severe_hepatic_disease",
-    "active_substance_use_disorder",
-    "elevated_intracranial_or_intraocular_pressure",
-)
-
-
-class Screening(Strict):
-    uncontrolled_hypertension: bool
-    psychosis_history: bool
-    pregnancy: bool
-    severe_hepatic_disease: bool
-    active_substance_use_disorder: bool
-    elevated_intracranial_or_intraocular_pressure: bool
-
-    def positives(self) -> list[str]:
-        return [key for key in SCREENING_KEYS if getattr(self, key)]
-
-
-class Plan(Strict):
-    sessions: Annotated[int, Field(ge=1, le=100)]
-    start: dt.date
-    end: dt.date
-    schedule: Annotated[str, TextOf(200)]
-    dose: Annotated[str, TextOf(100)]
-    infusion_minutes: Annotated[int, Field(ge=1, le=720)]
-    medications: list[MedicationInput] = []
-    services: list[ServiceInput] = []
-    response_criteria: LongText
-    reassessment: LongText | None = None
-    monitoring: LongText | None = None
-    place_of_service: POS | None = None
-
-    @model_validator(mode="after")
-    def _ordered(self):
-        if self.end < self.start:
-            raise ValueError("the plan ends before it starts")
-        return self
-
-
-class PayerContact(Strict):
-    department: Annotated[str, TextOf(80)] | None = None
-    address: Address | None = None
-    fax: Phone | None = None
-    phone: Phone | None = None
-    policy: Annotated[str, TextOf(120)] | None = None  # the payer's medical policy cited
-
-
-class Request(Strict):
-    patient: Annotated[str, TextOf(1024)]
-    provider: Key
-    urgency: Literal["standard", "expedited"] = "standard"
-    expedited_reason: LongText | None = None
-    date: dt.date | None = None  # the letter's date; today when absent
-    payer: PayerContact | None = None
-    diagnoses: Annotated[list[Diagnosis], Field(min_length=1, max_length=12)]
-    condition: Condition
-    prior_treatments: list[PriorTreatment]
-    screening: Screening
-    screening_rationale: LongText | None = None
-    plan: Plan
-
-    @field_validator("diagnoses")
-    @classmethod
-    def _distinct(cls, diagnoses):
-        return Session._distinct_diagnoses(diagnoses)
-
-    @field_validator("prior_treatments")
-    @classmethod
-    def _at_least_one(cls, treatments):
-        if not treatments:
-            raise ValueError("list at least one prior treatment: plans deny requests without documented failed therapy")
-        return treatments
