@@ -1069,6 +1069,7 @@ def test_cms1500_a_value_too_long_for_its_box_is_cut_with_a_warning_never_shrunk
         # 10 characters per inch: every data character 12 pt Courier, 7.2 pt wide
         assert {round(c["size"], 1) for c in data} == {12.0}
         assert {round(c["x1"] - c["x0"], 1) for c in data} == {7.2}
+        assert not any(c["text"].islower() for c in data)                   # capitals only
 
 
 def test_render_one_superbill_per_patient_or_per_session(clinic_dir, tmp_path):
