@@ -52,17 +52,23 @@ def _load_clinic(ctx, *, report: bool = True):
 
     A provider entry with errors does not stop the command: the errors are printed (unless `report`
     is False) and `loaded.problems` makes the command exit 1 at its end."""
-    from superbill.inputs.load import load_clinic, locate_clinic
     from superbill.problems import InputRejected
 
     try:
-        loaded = load_clinic(locate_clinic(ctx.obj.get("clinic")))
+        loaded = _read_clinic(ctx)
     except InputRejected as exc:
         _fail([p.line() for p in exc.problems])
     if report:
         for problem in loaded.problems:
             click.echo(problem.line(), err=True)
     return loaded
+
+
+def _read_clinic(ctx):
+    """The clinic profile; InputRejected when it cannot be used at all."""
+    from superbill.inputs.load import load_clinic, locate_clinic
+
+    return load_clinic(locate_clinic(ctx.obj.get("clinic")))
 
 
 def _date(ctx, param, value):
@@ -152,8 +158,16 @@ def claims(ctx, files, as_json, date_from, date_to):
     """Print the claims that the sessions produce."""
     from superbill.engine.checking import collect_claims
     from superbill.exports.claimtable import claims_table
+    from superbill.problems import InputRejected
 
-    loaded = _load_clinic(ctx)
+    try:
+        loaded = _read_clinic(ctx)
+    except InputRejected as exc:
+        if as_json:  # the one object also when the clinic profile is refused (SPEC: claims --json)
+            click.echo(json.dumps({"claims": [], "problems": [p.as_dict() for p in exc.problems]}, indent=2))
+        _fail([p.line() for p in exc.problems])
+    for problem in loaded.problems:  # a provider entry held back: its claims' problems say so below
+        click.echo(problem.line(), err=True)
     results = collect_claims(files, loaded, date_from=date_from, date_to=date_to)
     all_claims = [claim for result in results for claim in result.claims]
     problems = [p for result in results for p in result.problems]
