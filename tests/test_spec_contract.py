@@ -1246,3 +1246,89 @@ def test_check_scrubs_the_claims_a_request_or_gfe_plan_derives(clinic_dir, tmp_p
     assert result.exit_code == 1
     errors = [(p["file"], p["path"]) for p in json.loads(result.stdout)["problems"] if p["severity"] == "error"]
     assert errors == [(str(path), "plan.services[0]")]
+
+
+# ---------------------------------------------------------------- the clerk's export (issue 17)
+
+
+def export_practice(tmp_path, *formats):
+    folder = write_practice(tmp_path / "clinic")
+    result = run("export", folder / "patients", "-o", folder / "o", "--format", ",".join(formats), "--jobs", "1",
+                 clinic=folder / "clinic.yaml")
+    return folder, result
+
+
+def test_check_folders_and_export_with_no_patient_file(tmp_path):
+    folder = tmp_path / "clinic"
+    assert run("init", folder).exit_code == 0
+    checked = run("check", folder / "patients", folder / "requests", clinic=folder / "clinic.yaml")
+    assert checked.exit_code == 0, checked.output
+    (tmp_path / "empty").mkdir()
+    none = run("export", tmp_path / "empty", "-o", tmp_path / "o", "--jobs", "1", clinic=folder / "clinic.yaml")
+    assert none.exit_code == 1
+
+
+def test_xlsx_identifiers_text_money_numbers_dates_typed(tmp_path):
+    import datetime as dt
+
+    import openpyxl
+    folder, result = export_practice(tmp_path, "xlsx")
+    assert result.exit_code == 0, result.output
+    book = openpyxl.load_workbook(only(folder / "o", "*.xlsx"))
+    sheet = book.worksheets[0]
+    header = [c.value for c in sheet[1]]
+    rows = [dict(zip(header, [c.value for c in r], strict=True)) for r in sheet.iter_rows(min_row=2)]
+    assert len(rows) == 18
+    medicare = [r for r in rows if r["claim_id"] == IDS[1]]
+    assert {r["payer_id"] for r in medicare} == {"00952"}
+    drug = [r for r in rows if r["code"] == "J3490"]
+    assert {r["ndc"] for r in drug} == {"00409205105"}
+    for r in rows:
+        for key in ("ndc", "payer_id", "member_id", "provider_npi"):
+            assert r.get(key) is None or isinstance(r[key], str), (key, r[key])
+        assert isinstance(r["charge"], (int, float)) and isinstance(r["units"], (int, float))
+        assert isinstance(r["date_of_service"], (dt.date, dt.datetime))
+    assert sum(Decimal(str(r["charge"])) for r in rows) == Decimal("3105.00")
+
+
+def test_a_bad_provider_holds_back_only_its_claims(tmp_path):
+    folder = tmp_path / "clinic"
+    assert run("init", folder).exit_code == 0
+    clinic = read_yaml(folder / "clinic.yaml")
+    clinic["providers"].append({"id": "dr-kim", "first_name": "Sam", "last_name": "Kim", "credentials": "MD",
+                                "npi": "1558598798", "taxonomy": "207LP2900X"})          # Luhn fails
+    write_yaml(folder / "clinic.yaml", clinic)
+    patient_file(folder / "patients", "example.yaml", [base_session(), base_session(date="2026-11-03", provider="dr-kim")])
+    result = run("export", folder / "patients", "-o", folder / "o", "--jobs", "1", clinic=folder / "clinic.yaml")
+    assert result.exit_code == 1
+    text = only(folder / "o", "*.837").read_text()
+    assert [s[1] for s in segments(text) if s[0] == "CLM"] == [CLAIM]
+    out = json.loads(run("claims", "--json", folder / "patients" / "example.yaml", clinic=folder / "clinic.yaml").stdout)
+    assert [c["claim_id"] for c in out["claims"]] == [CLAIM]
+    assert [p["path"] for p in out["problems"] if p["severity"] == "error"] == ["sessions[1].provider"]
+
+
+def test_the_closing_summary_names_each_rejected_file(tmp_path):
+    folder = tmp_path / "clinic"
+    assert run("init", folder).exit_code == 0
+    bad = folder / "patients" / "bad.yaml"
+    bad.write_text("patient: {id: P1\n", encoding="utf-8")
+    result = run("export", folder / "patients", "-o", folder / "o", "--jobs", "1", clinic=folder / "clinic.yaml")
+    assert result.exit_code == 1
+    after = result.stdout.split("rejected", 1)
+    assert len(after) == 2 and str(bad) in after[1]
+    assert [s[1] for s in segments(only(folder / "o", "*.837").read_text()) if s[0] == "CLM"] == [CLAIM]
+
+
+def test_claims_json_is_one_object_also_when_the_clinic_is_rejected(tmp_path):
+    folder = tmp_path / "clinic"
+    assert run("init", folder).exit_code == 0
+    clinic = read_yaml(folder / "clinic.yaml")
+    clinic["practice"]["fone"] = "2175550100"
+    own = write_yaml(tmp_path / "clinic.yaml", clinic)
+    result = run("claims", "--json", folder / "patients" / "example.yaml", clinic=own)
+    assert result.exit_code == 1
+    out = json.loads(result.stdout)
+    assert out["claims"] == []
+    assert ("practice.fone", "error") in [(p["path"], p["severity"]) for p in out["problems"] if p["file"] == str(own)]
+    assert f"{own}: practice.fone: error: unknown key (is it a typo?)" in result.stderr.splitlines()   # and on stderr
