@@ -9,7 +9,7 @@ import pdfplumber
 import pytest
 from cms1500kit import cell
 from exportkit import clinic, patient, session, write_patient
-from helpers import edit_yaml, run, without_edition_note
+from helpers import edit_yaml, run, summary, without_edition_note
 from helpers import stderr_lines as all_stderr_lines
 from x12check import assert_valid_x12, segments
 
@@ -36,7 +36,7 @@ def practice(tmp_path):
     write_patient(tmp_path / "patients", "c.yaml", patient("P0003", "Bo", "Kim", member_id="M3"))
     first = export(tmp_path, "--format", "837p,cms1500")
     assert first.exit_code == 0, first.output
-    assert first.stdout.splitlines()[-1] == "exported 3 claim(s) in run 1 (interchange 000000001)"
+    assert summary(first)[-1] == "exported 3 claim(s) in run 1 (interchange 000000001)"
     return tmp_path
 
 
@@ -84,7 +84,7 @@ def test_resubmit_sends_the_one_changed_claim_alone(practice):
     assert result.exit_code == 0, result.output
     assert stderr_lines(result) == []
     out = practice / "out"
-    assert result.stdout.splitlines() == [
+    assert summary(result) == [
         f"wrote {out / 'claims-000000002.837'}",
         "resubmitted P0003-20261102 as a new original",
         "exported 1 claim(s) in run 2 (interchange 000000002), 1 of them resubmitted",
@@ -97,7 +97,7 @@ def test_resubmit_sends_the_one_changed_claim_alone(practice):
     assert loop[0][5] == "11:B:1" and ["AMT", "F5", "700.00"] in loop
     assert not [s for s in loop if s[:2] == ["REF", "F8"]]
     again = export(practice, "--resubmit")
-    assert again.stdout.splitlines() == ["exported 0 claims",
+    assert summary(again) == ["exported 0 claims",
                                          "skipped 3 claim(s) already exported (superbill ledger list shows when)"]
 
 
@@ -107,7 +107,7 @@ def test_resubmit_claim_sends_only_the_named_claim_changed_or_not(practice):
     assert result.exit_code == 0, result.output
     (warning,) = stderr_lines(result)
     assert warning.startswith("P0003-20261102: warning: changed since it was exported in run 1")
-    assert result.stdout.splitlines()[1:3] == [
+    assert summary(result)[1:3] == [
         "resubmitted P0001-20261102 as a new original",
         "exported 1 claim(s) in run 2 (interchange 000000002), 1 of them resubmitted",
     ]
@@ -123,7 +123,7 @@ def test_a_named_claim_not_in_the_inputs_exports_nothing(practice):
     assert result.exit_code == 1
     assert stderr_lines(result) == ["P0009-20261102: error: --resubmit-claim: no such claim in the inputs (check the "
                                     "claim id, the files given and --from/--to); nothing exported"]
-    assert result.stdout.splitlines() == ["nothing exported"]
+    assert summary(result) == ["nothing exported"]
     assert files_in(practice) == before
 
 
@@ -137,7 +137,7 @@ def test_replace_sends_frequency_7_with_the_payer_claim_number_and_every_line(pr
     result = export(practice, "--format", "837p,cms1500", "--replace", "P0002-20261102=2026PCN0042")
     assert result.exit_code == 0, result.output
     assert stderr_lines(result) == []
-    assert result.stdout.splitlines() == [
+    assert summary(result) == [
         f"wrote {out / 'claims-000000002.837'}",
         f"wrote {out / 'cms1500-000000002.pdf'}",
         "sent replacement of P0002-20261102 (payer claim 2026PCN0042)",
@@ -171,7 +171,7 @@ def test_a_second_identical_replace_says_it_was_already_sent(practice):
     before = files_in(practice)
     again = export(practice, *args)
     assert again.exit_code == 0
-    assert again.stdout.splitlines() == [
+    assert summary(again) == [
         "exported 0 claims",
         "skipped 1 replacement(s) or void(s) already sent (not sent twice)",
         ALREADY,
@@ -183,7 +183,7 @@ def test_a_second_identical_replace_says_it_was_already_sent(practice):
     assert files_in(practice) == before
     assert [c["run"] for c in ledger_claims(practice)] == [1, 1, 1, 2]
     # a plain export afterwards: the replaced content is what the payer has
-    assert export(practice).stdout.splitlines()[-1] == \
+    assert summary(export(practice))[-1] == \
         "skipped 3 claim(s) already exported (superbill ledger list shows when)"
 
 
@@ -194,7 +194,7 @@ def test_replacing_a_claim_never_exported_is_refused_and_nothing_is_sent(practic
     assert result.exit_code == 1
     assert stderr_lines(result) == ["P0004-20261102: error: --replace: was never exported: nothing to replace "
                                     "(export it first; a replacement corrects a claim the payer has); nothing exported"]
-    assert result.stdout.splitlines() == ["nothing exported"]
+    assert summary(result) == ["nothing exported"]
     assert files_in(practice) == before
     assert [c["run"] for c in ledger_claims(practice)] == [1, 1, 1]
 
@@ -207,7 +207,7 @@ def test_void_sends_frequency_8_with_the_original_lines(practice):
     original = claim_segments(out / "claims-000000001.837", "P0003-20261102")
     result = export(practice, "--format", "837p,cms1500", "--void", "P0003-20261102=PCN-77/1")
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[2:4] == ["sent void of P0003-20261102 (payer claim PCN-77/1)",
+    assert summary(result)[2:4] == ["sent void of P0003-20261102 (payer claim PCN-77/1)",
                                                "exported 1 claim(s) in run 2 (interchange 000000002), 1 void(s)"]
     path = out / "claims-000000002.837"
     assert_valid_x12(path)
