@@ -7,7 +7,7 @@
     documents                   superbill, letter, CMS-1500, Good Faith Estimate
     exports                     837P, CSV, XLSX and the format registry
     batch                       the export run, its workers and the ledger
-    cli, __main__               the command line
+    cli, cli_batch, cli_common, __main__   the command line
 
 A module may import its own layer and the layers below it, at module level or inside a function.
 """
@@ -28,7 +28,7 @@ LAYERS = [
     {"documents"},
     {"exports"},
     {"batch"},
-    {"cli", "__main__"},
+    {"cli", "cli_batch", "cli_common", "__main__"},
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 
