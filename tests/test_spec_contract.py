@@ -1284,10 +1284,11 @@ def test_xlsx_identifiers_text_money_numbers_dates_typed(tmp_path):
     drug = [r for r in rows if r["code"] == "J3490"]
     assert {r["ndc"] for r in drug} == {"00409205105"}
     for r in rows:
-        for key in ("ndc", "payer_id", "member_id", "provider_npi"):
+        for key in ("ndc", "payer_id", "member_id", "provider_npi", "billing_npi", "group_number", "patient_zip"):
             assert r.get(key) is None or isinstance(r[key], str), (key, r[key])
         assert isinstance(r["charge"], (int, float)) and isinstance(r["units"], (int, float))
-        assert isinstance(r["date_of_service"], (dt.date, dt.datetime))
+        assert isinstance(r["date_of_service"], (dt.date, dt.datetime)) and isinstance(r["dob"], (dt.date, dt.datetime))
+    assert {r["patient_zip"] for r in rows} == {"62702"} and {r["billing_npi"] for r in rows} == {"1234567893"}
     assert sum(Decimal(str(r["charge"])) for r in rows) == Decimal("3105.00")
 
 
