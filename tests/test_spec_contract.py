@@ -830,7 +830,7 @@ def test_gfe_elements_number_and_total(clinic_dir, tmp_path):
     # the same plan as the letter: 1359.00 per session, 8154.00 for the 6 sessions
     for expected in ("Jane Doe", "01/01/1980", "December 1, 2026", "December 14, 2026", "99214", "96365", "96366",
                      "J3490", "$1,359.00", "$8,154.00", "1234567893", "12-3456789", "100 Main St", "G90.511",
-                     "not a contract", "$400", "dispute", "Keep a copy"):
+                     "not a contract", "additional items or services", "$400", "dispute", "Keep a copy"):
         assert expected.lower() in flat.lower(), expected
     number = next(word for word in flat.split() if word.startswith("GFE-"))
     # a different estimate (5 sessions: 5 x 1359.00 = 6795.00) gets its own number, recorded in the ledger
