@@ -1333,3 +1333,14 @@ def test_claims_json_is_one_object_also_when_the_clinic_is_rejected(tmp_path):
     assert out["claims"] == []
     assert ("practice.fone", "error") in [(p["path"], p["severity"]) for p in out["problems"] if p["file"] == str(own)]
     assert f"{own}: practice.fone: error: unknown key (is it a typo?)" in result.stderr.splitlines()   # and on stderr
+
+
+def test_a_third_session_that_day_is_dash_3_in_time_order(clinic_dir, tmp_path):
+    visit = bare(infusion=None, medications=[], services=[{"code": "99214"}])
+    sessions = [dict(visit, time="14:00", services=[{"code": "93000"}]), dict(visit, time="08:00"),
+                dict(visit, time="11:00", services=[{"code": "99214", "charge": 100.00}])]
+    code, out = claims_json(clinic_dir, tmp_path, sessions)
+    assert code == 0
+    # 08:00 (99214, 189.00) is the day's first claim, 11:00 (100.00) the second, 14:00 (93000, 60.00) the third
+    assert {c["claim_id"]: c["total_charge"] for c in out["claims"]} == {
+        "P0001-20261102": "189.00", "P0001-20261102-2": "100.00", "P0001-20261102-3": "60.00"}
