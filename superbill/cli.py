@@ -66,11 +66,13 @@ def check(ctx, files, as_json, ledger_path):
     from superbill.batch.estimates import lookup_for
     from superbill.batch.ledger import LedgerError
     from superbill.engine.checking import check_files
+    from superbill.exports.limits import clinic_format_problems, format_problems
     from superbill.inputs.load import find_clinic
 
     estimates = lookup_for(find_clinic(ctx.obj.get("clinic")), ledger_path)
     try:
-        report = check_files(files, ctx.obj.get("clinic"), estimates=estimates)
+        report = check_files(files, ctx.obj.get("clinic"), estimates=estimates, format_checks=format_problems,
+                             clinic_format_checks=clinic_format_problems)
     except LedgerError as exc:
         _fail([str(exc)])
     if as_json:

@@ -5,15 +5,22 @@ machine, no example database) with the short budgets, so a red test is a real fa
 next run shows again. `--fuzz-long` (or SUPERBILL_FUZZ=long) switches to random exploration with
 the long budgets and the example database; property tests read `SUPERBILL_FUZZ` ("ci" or "long")
 to size their example counts. Both profiles: no deadline, failures print a reproduction blob.
+
+Control numbers: a new ledger starts from the clock (batch/control_numbers.py); in-process tests see
+the clock at its epoch (`ledger_clock_at_epoch`), so a fresh ledger's first interchange is 000000001
+and the files and listings they assert are the same on every run. tests/test_control_numbers.py sets
+the clock itself.
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 
+from superbill.batch import control_numbers
 from superbill.inputs import readfile
 
 
@@ -58,3 +65,14 @@ def own_cache_folder(tmp_path_factory, monkeypatch):
     folder = tmp_path_factory.mktemp("superbill-cache")
     monkeypatch.setenv("SUPERBILL_CACHE_DIR", str(folder))
     return folder
+
+
+@pytest.fixture(autouse=True)
+def ledger_clock_at_epoch(monkeypatch, tmp_path_factory):
+    """New ledgers number from 2025-01-01 00:00 UTC (clock number 0): their first export is 1. Each
+    test keeps its clinics' marks (the highest number issued, beside clinic.yaml) in a folder of its
+    own, so a clinic folder shared by a module's tests does not carry numbers from one test to the next."""
+    monkeypatch.setattr(control_numbers, "clock_number", lambda now=None: 0)
+    marks = tmp_path_factory.mktemp("control-marks")
+    monkeypatch.setattr(control_numbers, "mark_path",
+                        lambda folder: marks / (str(Path(folder).resolve()).replace("/", "_") + ".mark"))

@@ -328,12 +328,12 @@ def test_a_failure_half_way_through_the_stream_leaves_no_file_and_no_export(clai
     real = x12._claim_segments
     calls = {"writer": 0}
 
-    def failing(claim, billing_npi, book):
+    def failing(claim, billing_npi, book, *controls):
         if billing_npi is not None:  # the writer (the checks before it pass None)
             calls["writer"] += 1
             if calls["writer"] == 30:
                 raise x12.X12DataError("sessions[29]", "cannot be carried (test)")
-        return real(claim, billing_npi, book)
+        return real(claim, billing_npi, book, *controls)
 
     monkeypatch.setattr(x12, "_claim_segments", failing)
     report = export_claims([claims_folder / "patients"], loaded, ExportOptions(out_dir=out, jobs=1, today=TODAY))

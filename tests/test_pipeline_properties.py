@@ -6,7 +6,8 @@ markup, up to twelve diagnoses free of ICD-10-CM Excludes1 conflicts, many lines
 ids that look like paths. From the files on disk through `load`, the engine and the scrubber to
 `export_claims`:
 
-* every claim passes the scrubber and every file is exported;
+* every claim passes the scrubber and every file is exported, except that the 837P and the CMS-1500
+  refuse a file with a session paid above its charges (docs/reference.md, money on a session), naming it;
 * the 837P passes pyx12, its CLM totals are the claims' totals and the sum of their SV1 lines;
 * the CSV has one row per line, formula-guarded, adding up to the same totals;
 * the superbill and the CMS-1500 PDFs, read back with pdfplumber, show the same totals
@@ -320,23 +321,33 @@ def write_case(folder: Path, clinic: dict, patients: list[dict], json_every: int
 
 
 def claims_through_the_pipeline(clinic_path: Path, paths: list[Path]):
+    """(loaded clinic, [(patient_file, claim)], {file: its claim ids} for the files the claim formats
+    refuse: a session paid above its charges)."""
     loaded = load_clinic(clinic_path)
-    items = []
+    items, overpaid = [], {}
     for path in paths:
         result = process_patient(path, loaded, today=TODAY)
         errors = [p.line() for p in result.problems if p.severity == "error"]
         assert not errors, errors
         assert len(result.claims) == len(result.patient_file.sessions)
         items += [(result.patient_file, claim) for claim in result.claims]
-    return loaded, items
+        if any(claim.amount_paid > claim.total_charge for claim in result.claims):
+            overpaid[str(path)] = {claim.claim_id for claim in result.claims}
+    return loaded, items, overpaid
 
 
-def export(loaded, folder: Path, formats, **options):
-    out = folder / "out"
+def export(loaded, folder: Path, formats, refused=frozenset(), name: str = "out", **options):
+    """Export every patient file; exactly the `refused` files are rejected, each for a session paid
+    above its charges (the only error the generated files can have for the 837P and CMS-1500)."""
+    out = folder / name
     report = export_claims([folder / "patients"], loaded, ExportOptions(
-        out_dir=out, formats=tuple(formats), jobs=1, today=TODAY, now=NOW, ledger_path=folder / "ledger.sqlite3",
+        out_dir=out, formats=tuple(formats), jobs=1, today=TODAY, now=NOW, ledger_path=folder / f"{name}.sqlite3",
         **options))
-    assert report.ok, [p.line() for p in report.fatal + report.problems]
+    assert not report.fatal, [p.line() for p in report.fatal]
+    assert sorted(report.rejected_files) == sorted(refused), [p.line() for p in report.problems]
+    errors = [p for p in report.problems if p.severity == "error"]
+    assert all(p.path.endswith(".payments") and "more than the session's charges" in p.message for p in errors), \
+        [p.line() for p in errors]
     return report, out
 
 
@@ -391,11 +402,15 @@ def test_generated_practices_export_a_valid_837p_and_csv_with_the_same_totals(ca
     with tempfile.TemporaryDirectory(prefix="superbill-prop-") as tmp:
         folder = Path(tmp)
         clinic_path, paths = write_case(folder, clinic, patients)
-        loaded, items = claims_through_the_pipeline(clinic_path, paths)
-        claims = {claim.claim_id: claim for _, claim in items}
-        note(f"{len(claims)} claims, {sum(len(c.lines) for c in claims.values())} lines")
-        report, out = export(loaded, folder, ("837p", "csv"))
+        loaded, items, refused = claims_through_the_pipeline(clinic_path, paths)
+        held_back = set().union(*refused.values())
+        claims = {claim.claim_id: claim for _, claim in items if claim.claim_id not in held_back}
+        note(f"{len(claims)} claims, {sum(len(c.lines) for c in claims.values())} lines, {len(refused)} refused")
+        report, out = export(loaded, folder, ("837p", "csv"), refused)
         assert sorted(report.exported) == sorted(claims)
+        if not claims:
+            assert not out.exists() or not list(out.iterdir())
+            return
 
         text = (out / "claims-000000001.837").read_text(encoding="ascii")
         with cached_pyx12_maps():
@@ -477,8 +492,10 @@ def test_generated_superbill_and_cms1500_read_back_with_the_same_totals(case, da
     with tempfile.TemporaryDirectory(prefix="superbill-pdf-") as tmp:
         folder = Path(tmp)
         clinic_path, paths = write_case(folder, clinic, patients)
-        loaded, items = claims_through_the_pipeline(clinic_path, paths)
-        report, out = export(loaded, folder, ("cms1500", "superbill"), cms1500_data_only=data_only)
+        loaded, items, refused = claims_through_the_pipeline(clinic_path, paths)
+        # the superbill of every file, an overpaid one with its credit; the CMS-1500 refuses that one
+        report, out = export(loaded, folder, ("superbill",))
+        cms_report, cms_out = export(loaded, folder, ("cms1500",), refused, name="cms", cms1500_data_only=data_only)
         charges = sum((c.total_charge for _, c in items), Decimal("0.00"))
         paid = sum((c.amount_paid for _, c in items), Decimal("0.00"))
 
@@ -494,8 +511,12 @@ def test_generated_superbill_and_cms1500_read_back_with_the_same_totals(case, da
             assert _money_after("Balance due", text) == charges - paid
         assert "CPT® is a registered trademark of the American Medical Association." in text
 
+        if refused:  # one patient a case: the CMS-1500 has nothing left to print
+            assert cms_report.exported == [] and (not cms_out.exists() or not list(cms_out.iterdir()))
+            return
         expected = _expected_pages(items)
-        with pdfplumber.open(out / "cms1500-000000001.pdf") as pdf:
+        # the second ledger of this clinic folder numbers above the first (control_numbers.ClinicMark)
+        with pdfplumber.open(cms_out / f"cms1500-{cms_report.control_number:09d}.pdf") as pdf:
             assert len(pdf.pages) == len(expected)
             for page, (total, line_charges) in zip(pdf.pages, expected, strict=True):
                 assert _cms_amount(page, 56, 56) == total  # item 28: this page's charges

@@ -213,7 +213,13 @@ def test_void_sends_frequency_8_with_the_original_lines(practice):
     assert_valid_x12(path)
     loop = claim_segments(path, "P0003-20261102")
     assert loop[0][5] == "11:B:8" and ["REF", "F8", "PCN-77/1"] in loop
-    assert [s for s in loop if s[:2] != ["REF", "F8"]] == [original[0][:5] + ["11:B:8"] + original[0][6:]] + original[1:]
+    # the original's lines, each with a line item control number of this interchange (REF*6R)
+    def kept(segs):
+        return [s for s in segs if s[:2] not in (["REF", "F8"], ["REF", "6R"])]
+
+    assert kept(loop) == [original[0][:5] + ["11:B:8"] + original[0][6:]] + kept(original[1:])
+    lines = sum(s[0] == "LX" for s in loop)
+    assert [s[2].split("-")[0] for s in loop if s[:2] == ["REF", "6R"]] == ["000000002"] * lines
     # item 22 as the CMS-1500 writer prints reference numbers: without hyphens or spaces
     assert item22(out / "cms1500-000000002.pdf") == ("8", "PCN77/1")
     listing = run("ledger", "list", clinic=practice / "clinic.yaml").stdout.splitlines()

@@ -119,6 +119,15 @@ def test_totals_rules():
     assert run(c.payments_within_total, replace(claim, amount_paid=Decimal("1035.00"))) == []
 
 
+def test_medicare_assignment():
+    claim = claim_for()  # the SPEC example: drug lines, rendered by an MD
+    assert run(c.medicare_assignment, replace(claim, assigned=True)) == [(
+        "warning", "sessions[0]", "Medicare requires assignment for drug lines: the claim is sent assigned, so "
+        "Medicare pays the clinic, not the patient; refund what the patient paid for the covered services once "
+        "Medicare has paid")]
+    assert run(c.medicare_assignment, claim) == []  # not assigned (commercial): no warning
+
+
 def test_line_code_modifiers_units():
     claim = claim_for()
     em = claim.lines[0]

@@ -61,7 +61,7 @@ def test_spec_example_is_valid_and_carries_every_element(folder):
     assert "GS*HC*EXAMPLECLIN*CLEARINGHOUSE*20261201*0930*101*X*005010X222A1~" in lines
     assert "BHT*0019*00*0000001010001*20261201*0930*CH~" in lines
     body = lines[lines.index("NM1*41*2*EXAMPLE KETAMINE CLINIC LLC*****46*EXAMPLECLIN~"):]
-    assert body[:31] == [
+    assert body[:34] == [
         "NM1*41*2*EXAMPLE KETAMINE CLINIC LLC*****46*EXAMPLECLIN~",
         "PER*IC*BILLING OFFICE*TE*2175550100~",
         "NM1*40*2*EXAMPLE CLEARINGHOUSE*****46*CLEARINGHOUSE~",
@@ -86,20 +86,25 @@ def test_spec_example_is_valid_and_carries_every_element(folder):
         "LX*1~",
         "SV1*HC:99214:25*189.00*UN*1***1:2~",
         "DTP*472*D8*20261102~",
+        "REF*6R*000000101-1~",
         "LX*2~",
         "SV1*HC:93000*60.00*UN*1***1~",
         "DTP*472*D8*20261102~",
+        "REF*6R*000000101-2~",
         "LX*3~",
         "SV1*HC:96365*450.00*UN*1***1:2~",
         "DTP*472*D8*20261102~",
+        "REF*6R*000000101-3~",
         "LX*4~",
     ]
     # the drug lines: NOC description in SV101-7, the 11-digit NDC and its quantity
     assert "SV1*HC:J3490:::::KETAMINE HCL 100 MG/ML 70 MG IV*120.00*UN*1***1:2~" in lines
     j3490 = lines.index("SV1*HC:J3490:::::KETAMINE HCL 100 MG/ML 70 MG IV*120.00*UN*1***1:2~")
-    assert lines[j3490 + 1:j3490 + 4] == ["DTP*472*D8*20261102~", "LIN**N4*00409205105~", "CTP****0.7*ML~"]
+    assert lines[j3490 + 1:j3490 + 5] == ["DTP*472*D8*20261102~", "REF*6R*000000101-5~", "LIN**N4*00409205105~",
+                                          "CTP****0.7*ML~"]
     j2405 = lines.index("SV1*HC:J2405:JZ*16.00*UN*4***1:2~")
-    assert lines[j2405 + 1:j2405 + 4] == ["DTP*472*D8*20261102~", "LIN**N4*00409000925~", "CTP****2*ML~"]
+    assert lines[j2405 + 1:j2405 + 5] == ["DTP*472*D8*20261102~", "REF*6R*000000101-6~", "LIN**N4*00409000925~",
+                                          "CTP****2*ML~"]
     # trailer counts
     st = seg_ids(segs).index("ST")
     se = seg_ids(segs).index("SE")
@@ -172,7 +177,7 @@ def test_matrix_subscriber_and_claim_count(folder, relationship, count):
     for s in segs:
         if s[0] == "CLM":
             per_claim.append(set())
-        elif per_claim and s[0] in ("AMT", "REF"):
+        elif per_claim and s[0] in ("AMT", "REF") and s[1] != "6R":
             per_claim[-1].add(tuple(s))
     for i, found in enumerate(per_claim):
         if i % 2 == 0:
@@ -322,5 +327,5 @@ def test_validator_catches_a_broken_document(folder):
     text = build_837p(loaded, items_of(loaded, folder / "patients" / "example.yaml"), Envelope(7, CREATED))
     ok, errors = validate_x12(text.replace("CTP****0.7*ML", "CTP****0.7*MG"))
     assert not ok and any("MG" in e for e in errors)
-    ok, errors = validate_x12(text.replace("SE*46*0001", "SE*45*0001"))
+    ok, errors = validate_x12(text.replace("SE*52*0001", "SE*51*0001"))
     assert not ok and any("SE count" in e for e in errors)

@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from pathlib import Path
 
 from superbill.batch import ledger as ledger_mod
@@ -225,6 +226,7 @@ def _candidates(items: list[Item], hashes: list[str], formats: tuple[str, ...], 
 def _plan_run(ledger, loaded, candidates, formats, options: ExportOptions, report: ExportReport):
     """Recover interrupted runs, create the output folder and open the run: the plan, or None
     (with the reason in `report.fatal`)."""
+    from superbill.batch.control_numbers import ClinicMark
     from superbill.outfiles import ensure_folder
 
     out_dir = Path(options.out_dir)
@@ -232,8 +234,9 @@ def _plan_run(ledger, loaded, candidates, formats, options: ExportOptions, repor
         report.notes += [note.line() for note in ledger.recover()]
         ensure_folder(out_dir)
         usage = options.usage or (loaded.clinic.x12.usage if loaded.clinic.x12 else None)
+        # Above every number any ledger of this clinic folder issued (control_numbers.ClinicMark).
         return ledger.begin_run(candidates, list(formats), resubmit=options.resubmit, output_dir=out_dir,
-                                usage=usage)
+                                usage=usage, reserve=ClinicMark(loaded.folder).reserve)
     except ledger_mod.LedgerError as exc:
         report.fatal.append(Problem(str(exc.path), "", ERROR, exc.reason))
     except sqlite3.Error as exc:  # e.g. the disk is full
@@ -276,6 +279,18 @@ def _failure_problem(exc: Exception, out_dir: Path, ledger_path: Path | None = N
     return Problem(str(out_dir), "", ERROR, f"the export failed ({exc.__class__.__name__}: {exc})")
 
 
+def _line_records(items: list[Item], control: int) -> list[tuple]:
+    """The 837P's service lines for the ledger, each with its REF*6R (x12.line_controls)."""
+    from superbill.engine.claims import money
+    from superbill.exports.x12 import line_controls
+
+    controls = line_controls([(i.patient_file, i.claim) for i in items], control)
+    return [(i.claim.claim_id, number, ref, line.code, "-".join(line.modifiers), line.units,
+             money(line.charge or Decimal(0)))
+            for i in items
+            for number, (line, ref) in enumerate(zip(i.claim.lines, controls[i.claim.claim_id], strict=True), start=1)]
+
+
 def _write_run(loaded, items: list[Item], plan, formats, out_dir: Path, options: ExportOptions, ledger) -> list[Path]:
     """Build every file, stage it durably, name them all, then record the run. On a failure the
     run's files are removed and `RunFailed` raised (KeyboardInterrupt and the like pass through)."""
@@ -296,6 +311,8 @@ def _write_run(loaded, items: list[Item], plan, formats, out_dir: Path, options:
             files = RENDERERS[fmt](loaded, per_format[fmt], run)
             progress.rendered(fmt, len(files))
             outputs += files
+    if per_format.get("837p"):
+        ledger.record_lines(plan.run_id, _line_records(per_format["837p"], plan.control_number))
     ledger.plan_files(plan.run_id, [name for name, _ in outputs])
     staged: list[Staged] = []
     published: list[Path] = []

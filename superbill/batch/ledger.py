@@ -4,7 +4,9 @@ Tables (created and upgraded by the ordered migrations of `ledger_schema`, which
 one): `runs` (one export run: time, formats, folder, interchange control number, files, status), `claims`
 (one claim in one run: claim id, content hash, formats, control numbers, frequency code 1/7/8 and the
 payer's claim number it corrects, status), `payer_claim_numbers` (every payer claim number known for a
-claim id, and where it came from) and `counters` (the interchange control number, never repeated).
+claim id, and where it came from), `claim_lines` (each 837P service line sent, with its REF*6R line item
+control number, for matching a remittance) and `counters` (the interchange control number, never
+repeated for the clinic: `control_numbers`).
 What each claim gets in a run is decided by `ledger_plan.classify`.
 
 How a run stays consistent through crashes and concurrent exports:
@@ -31,10 +33,11 @@ import json
 import os
 import socket
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from superbill.batch import durable, ledger_schema
+from superbill.batch import control_numbers, durable, ledger_schema
 from superbill.batch.ledger_listing import run_dict, run_lines, when_text
 from superbill.batch.ledger_plan import Candidate, Decision, RunPlan, classify
 
@@ -201,8 +204,11 @@ class Ledger:
         return notes
 
     def begin_run(self, candidates: list[Candidate], formats: list[str], *, resubmit: bool,
-                  output_dir: str | Path, usage: str | None = None) -> RunPlan:
-        """Classify the candidates and, when something is to be sent and nothing refused, open a run."""
+                  output_dir: str | Path, usage: str | None = None,
+                  reserve: Callable[[int], int] | None = None) -> RunPlan:
+        """Classify the candidates and, when something is to be sent and nothing refused, open a run.
+        Its control number is the ledger's next (`control_numbers`: the first one from the clock);
+        `reserve(proposed)` may raise it above what other ledgers of the clinic issued."""
         formats = list(formats)
         plan = RunPlan(None, None)
         with self._write() as db:
@@ -214,7 +220,11 @@ class Ledger:
                 plan.decisions[cand.claim_id] = classify(cand, rows, formats, resubmit=resubmit)
             if plan.refused() or not plan.to_send():
                 return plan
-            value = db.execute("SELECT value FROM counters WHERE name = 'interchange'").fetchone()["value"] + 1
+            last = db.execute("SELECT value FROM counters WHERE name = 'interchange'").fetchone()["value"]
+            # A ledger that never issued a number starts from the clock, never at 1 (control_numbers).
+            value = last + 1 if last else max(1, control_numbers.clock_number())
+            if reserve is not None and value <= MAX_CONTROL:
+                value = reserve(value)
             if value > MAX_CONTROL:
                 raise LedgerError(self.path, "the interchange control numbers are used up (999999999)")
             db.execute("UPDATE counters SET value = ? WHERE name = 'interchange'", (value,))
@@ -236,6 +246,15 @@ class Ledger:
                   interchange, str(value), int(d.resubmission), d.frequency, d.payer_claim_number)
                  for d in plan.to_send()])
         return plan
+
+    def record_lines(self, run_id: int, lines) -> None:
+        """The 837P service lines of the run, before its files are written: (claim_id, line number,
+        REF*6R line item control number, code, modifiers, units, charge) each. They count once the
+        run is done (`line_by_control` reads only those)."""
+        with self._write() as db:
+            db.executemany("INSERT INTO claim_lines(run_id, claim_id, line_number, line_control, code, modifiers, "
+                           "units, charge) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                           ((run_id, *line) for line in lines))
 
     def plan_files(self, run_id: int, names: list[str]) -> None:
         with self._write() as db:
@@ -276,6 +295,15 @@ class Ledger:
         rows = self.db.execute("SELECT payer_claim_number, source, run_id, recorded_at FROM payer_claim_numbers "
                                "WHERE claim_id = ? ORDER BY id", (claim_id,))
         return [dict(row) for row in rows]
+
+    def line_by_control(self, line_control: str) -> dict | None:
+        """The exported service line a remittance's REF*6R names: claim id, line number, code,
+        modifiers, units, charge, run and interchange; None when no done run sent it."""
+        row = self.db.execute(
+            "SELECT l.claim_id, l.line_number, l.line_control, l.code, l.modifiers, l.units, l.charge, l.run_id, "
+            "r.interchange FROM claim_lines l JOIN runs r USING (run_id) "
+            "WHERE l.line_control = ? AND r.status = 'done'", (line_control,)).fetchone()
+        return dict(row) if row is not None else None
 
     def control_numbers(self) -> list[str]:
         return [r["interchange"] for r in self.db.execute("SELECT interchange FROM runs ORDER BY run_id")]

@@ -206,3 +206,24 @@ def _v3_good_faith_estimates(db: sqlite3.Connection) -> None:
         )""")
     db.execute("CREATE INDEX IF NOT EXISTS estimates_by_patient ON estimates(patient_id, period_start)")
     db.execute("INSERT OR IGNORE INTO counters(name, value) VALUES ('estimate', 0)")
+
+
+@migration(4)
+def _v4_line_control_numbers(db: sqlite3.Connection) -> None:
+    """The 837P's line item control numbers (REF*6R, issue 13), one row per service line of a claim sent
+    in an 837P, recorded when its run is done: a remittance's SVC / REF*6R names the line it pays, and
+    `Ledger.line_by_control` finds it again (claim, run, code, charge)."""
+    db.execute("""
+        CREATE TABLE claim_lines (
+            id           INTEGER PRIMARY KEY AUTOINCREMENT,
+            run_id       INTEGER NOT NULL REFERENCES runs(run_id),
+            claim_id     TEXT NOT NULL,
+            line_number  INTEGER NOT NULL,
+            line_control TEXT NOT NULL,
+            code         TEXT NOT NULL,
+            modifiers    TEXT NOT NULL DEFAULT '',
+            units        INTEGER NOT NULL,
+            charge       TEXT NOT NULL
+        )""")
+    db.execute("CREATE UNIQUE INDEX claim_lines_by_control ON claim_lines(line_control)")
+    db.execute("CREATE INDEX claim_lines_by_claim ON claim_lines(claim_id)")

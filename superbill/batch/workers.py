@@ -100,10 +100,10 @@ def _process_file(path: str) -> FileResult:
             if kind != "patient":
                 out.kind, out.problems = kind, []
         return out
-    if "837p" in settings.formats:
-        from superbill.exports.x12 import patient_problems
+    if {"837p", "cms1500"} & set(settings.formats):
+        from superbill.exports.limits import export_problems
 
-        out.problems += patient_problems(result.patient_file, result.claims, path, loaded.book)
+        out.problems += export_problems(loaded, result.patient_file, result.claims, path, settings.formats)
         if not out.ok:
             return out
     if "cms1500" in settings.formats:

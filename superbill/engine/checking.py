@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from superbill.engine.format_limits import limit_problems
 from superbill.engine.process import PatientResult, process_patient
 from superbill.engine.scrub.clinic_rules import starter_placeholders
 from superbill.inputs.discover import expand_inputs, nothing_found
@@ -36,11 +37,15 @@ class CheckReport:
 
 
 def check_files(files, clinic_option: str | None, today: dt.date | None = None,
-                estimates=None) -> CheckReport:
+                estimates=None, format_checks=None, clinic_format_checks=None) -> CheckReport:
     """Check every file given, folders searched as `export` searches them (`inputs.discover`).
 
     `estimates(patient_id)` returns the Good Faith Estimates issued to a patient (from the ledger),
-    for the $400 test of each patient file's billed charges; None skips that test."""
+    for the $400 test of each patient file's billed charges; None skips that test.
+    `format_checks(loaded, patient_file, claims, file)` adds what an export format would refuse (the
+    CLI passes `exports.limits.format_problems`; engine/ cannot import exports/); without it, the
+    format limits of `engine.format_limits` are checked. `clinic_format_checks(loaded)` adds, once per
+    clinic profile, what keeps an export format from being written at all (the 837P's envelope)."""
     report = CheckReport()
     today = today or dt.date.today()
     found, missing = expand_inputs(files)
@@ -51,9 +56,11 @@ def check_files(files, clinic_option: str | None, today: dt.date | None = None,
         report.problems.append(nothing_found(files, "patient, request or estimate file"))
     clinic = _LazyClinic(clinic_option, report)
     for path in found:
-        _check_one(str(path), clinic, report, today, estimates)
+        _check_one(str(path), clinic, report, today, estimates, format_checks)
     for used in clinic.used.values():  # once per clinic profile, at the end
         report.problems.extend(starter_placeholders(used.clinic, str(used.path)))
+        if clinic_format_checks is not None:
+            report.problems.extend(clinic_format_checks(used))
     return report
 
 
@@ -81,7 +88,8 @@ class _LazyClinic:
         return self.loaded
 
 
-def _check_one(name: str, clinic: _LazyClinic, report: CheckReport, today: dt.date, estimates) -> None:
+def _check_one(name: str, clinic: _LazyClinic, report: CheckReport, today: dt.date, estimates,
+               format_checks=None) -> None:
     entry = {"file": name, "kind": None, "ok": False, "claims": 0}
     report.files.append(entry)
     try:
@@ -114,6 +122,11 @@ def _check_one(name: str, clinic: _LazyClinic, report: CheckReport, today: dt.da
             report.problems.extend(overrun_problems(estimates(result.claims[0].patient_id), result.claims, name))
         entry["ok"] = result.ok and not result.held_claims
         entry["claims"] = len(result.claims)
+        if result.ok and result.patient_file is not None:  # what an export format would refuse
+            extra = (format_checks(loaded_clinic, result.patient_file, result.claims, name) if format_checks
+                     else limit_problems(result.patient_file.patient.id, result.claims, name))
+            report.problems.extend(extra)
+            entry["ok"] = entry["ok"] and not any(p.severity == ERROR for p in extra)
     except InputRejected as exc:
         report.problems.extend(exc.problems)
 

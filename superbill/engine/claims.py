@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from superbill.engine.assignment import medicare_requires_assignment
 from superbill.engine.drug_lines import drug_lines
 from superbill.engine.lines import (  # noqa: F401  (re-exported: callers import them from here)
     CENT,
@@ -234,12 +235,14 @@ def build_claims(patient_file, clinic, book: CodeBook) -> list[Claim]:
         lines = with_modifier_25(built[index], (session.date, session.provider) in administration_days)
         nth = per_day[session.date] = per_day.get(session.date, 0) + 1
         claim_id = f"{patient_file.patient.id}-{session.date:%Y%m%d}" + (f"-{nth}" if nth > 1 else "")
+        provider = clinic.provider(session.provider)
+        filing_indicator = patient_file.insurance.filing_indicator
         claims.append(Claim(
             claim_id=claim_id,
             patient_id=patient_file.patient.id,
             date_of_service=session.date,
             place_of_service=session.place_of_service or clinic.place_of_service,
-            provider=clinic.provider(session.provider),
+            provider=provider,
             diagnoses=tuple(session.diagnoses),
             lines=tuple(lines),
             total_charge=total_of(lines),
@@ -251,6 +254,7 @@ def build_claims(patient_file, clinic, book: CodeBook) -> list[Claim]:
             session_index=index,
             infusion_minutes=session.infusion.minutes if session.infusion else None,
             allow_sedation=session.allow_sedation,
-            filing_indicator=patient_file.insurance.filing_indicator,
+            filing_indicator=filing_indicator,
+            assigned=medicare_requires_assignment(filing_indicator, lines, provider),
         ))
     return claims

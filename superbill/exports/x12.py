@@ -4,30 +4,21 @@ Pure: `build_837p(loaded, items, envelope)` turns (patient_file, claim) pairs in
 interchange (ISA/GS, one or more ST..SE, GE/IEA); the caller supplies the control number (from the
 ledger) and the timestamp. `write_837p` streams the same text into a file the caller opened, piece
 by piece (`iter_837p`), so a 10,000-claim interchange never sits in memory. Nothing else is read or
-written here.
+written here. X12-safe text is `x12text`; the loops themselves (and the situational rules of the
+implementation guide they follow) are `x12loops`.
 
-Rules (docs/reference.md "Outputs" and "Claim checks"):
-
-* data is made X12-safe: upper-case ASCII with accents transliterated, the four delimiters
-  (``* ~ : ^``) and control characters never inside an element, each element truncated to the
-  implementation guide's maximum; trailing empty elements are dropped;
-* one 2000B subscriber loop per subscriber (patient = subscriber: SBR02=18, no 2000C; otherwise a
-  2000C patient loop with PAT01 01 spouse / 19 child / G8 other under the subscriber), claims of the
-  same patient grouped under it (at most 100 claims per HL, 5000 per transaction);
-* CLM with POS:B:frequency, signature on file (CLM06=Y), not assigned (CLM07=C) and benefits not assigned
-  (CLM08=N): the patient of a cash-pay clinic has paid and keeps the benefits (docs/reference.md "Outputs"; the
-  CMS-1500 prints the same: item 27 NO, item 13 blank); release of information Y;
-* CLM05-3 from the claim's frequency code: 1 an original, 7 a replacement, 8 a void (every line of
-  the claim, as it was sent), the last two with the payer's claim control number in REF*F8 right after
-  REF*G1 (the 2300 order of the implementation guide: ... REF*G1 prior authorization, REF*F8 payer
-  claim control number, REF*X4 ...); AMT*F5 when the patient paid, REF*G1 for a prior
-  authorization, HI without decimal points, 2310B when the renderer is not the billing NPI,
-  LX restarting at 1 per claim, SV1 with the NOC description in SV101-7 for unclassified codes,
-  DTP*472, 2410 LIN/CTP on drug lines.
+Here: one 2000B subscriber loop per subscriber (patient = subscriber: SBR02=18, no 2000C; otherwise
+a 2000C patient loop with PAT01 01 spouse / 19 child / G8 other under the subscriber), claims of the
+same patient grouped under it (at most 100 claims per HL, 5000 per transaction); the billing
+provider is the practice, or the solo practitioner whose NPI it is (`engine.parties`); every service
+line gets a `REF*6R` line item control number, the interchange control number and the line's
+position in the interchange (`line_controls` gives them for the ledger), so it is unique in the
+interchange and, since ISA13 never repeats for the clinic, across every interchange.
 
 Problems that would make a file unsendable are reported by `clinic_problems` (the envelope and the
-billing provider) and `patient_problems` (one patient file) before anything is built, with the
-field's path, never its value (it may be PHI).
+billing provider) and `patient_problems` (one patient file, including the format limits `check`
+reports: `engine.format_limits`) before anything is built, with the field's path, never its value
+(it may be PHI).
 """
 
 from __future__ import annotations
@@ -35,103 +26,47 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 from functools import partial
 from typing import TYPE_CHECKING
 
-from superbill.engine.claims import money, quantity_text
+from superbill.engine import format_limits
+from superbill.engine.parties import solo_provider
+from superbill.exports import x12loops
+from superbill.exports.x12text import (  # noqa: F401 (the module's public names, used by tests and callers)
+    COMPONENT,
+    DELIMITERS,
+    ELEMENT,
+    REPETITION,
+    TERMINATOR,
+    X12DataError,
+    identifier,
+    required_text,
+    segment,
+    text,
+)
+from superbill.problems import ERROR, Problem
 
 if TYPE_CHECKING:
     from superbill.engine.claims import Claim
     from superbill.inputs.models import PatientFile
-from superbill.problems import ERROR, Problem
 
-ELEMENT = "*"
-COMPONENT = ":"
-REPETITION = "^"
-TERMINATOR = "~"
-DELIMITERS = ELEMENT + COMPONENT + REPETITION + TERMINATOR
 VERSION = "005010X222A1"
 
 MAX_CLAIMS_PER_HL = 100  # 2300 repeats at most 100 times under one HL (IG)
 MAX_CLAIMS_PER_ST = 5000  # the IG's recommended ceiling per transaction set
-
-PAT01 = {"spouse": "01", "child": "19", "other": "G8"}
-
-# Letters NFKD does not decompose into ASCII.
-_TRANSLITERATE = str.maketrans({
-    "ß": "SS", "Æ": "AE", "æ": "AE", "Œ": "OE", "œ": "OE", "Ø": "O", "ø": "O", "Ł": "L",
-    "ł": "L", "Đ": "D", "đ": "D", "Þ": "TH", "þ": "TH", "ı": "I",
-    "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-",
-})
-# The X12 basic character set without the delimiters we use (`*` and `:`).
-_NOT_BASIC = re.compile(r"""[^A-Z0-9!"&'()+,\-./;?= ]""")
-# Identifiers keep their case: letters, digits and the basic punctuation, never a delimiter.
-_ID_OK = re.compile(r"""^[A-Za-z0-9!"&'()+,\-./;?= ]+$""")
+PAT01 = x12loops.PAT01
 
 
-class X12DataError(ValueError):
-    """A value cannot be carried in the 837P (the path names the field, never its value)."""
-
-    def __init__(self, path: str, message: str):
-        self.path = path
-        self.message = message
-        super().__init__(f"{path}: {message}")
+def line_control(control_number: int, sequence: int) -> str:
+    """REF*6R for the `sequence`-th service line (from 1) of interchange `control_number`: at most
+    30 characters (what clearinghouses accept), unique in the interchange."""
+    return f"{control_number:09d}-{sequence}"
 
 
-def text(value, max_len: int) -> str:
-    """Free text made X12-safe: upper-case ASCII, no delimiters or control characters, trimmed."""
-    if value is None:
-        return ""
-    value = str(value)
-    if not value.isascii():  # ASCII is already its own NFKC/NFKD form, with nothing to transliterate
-        value = unicodedata.normalize("NFKC", value).translate(_TRANSLITERATE)
-        value = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii")
-    value = _NOT_BASIC.sub(" ", value.upper())
-    return " ".join(value.split())[:max_len].rstrip()
-
-
-def required_text(value, max_len: int, path: str, min_len: int = 1) -> str:
-    cleaned = text(value, max_len)
-    if len(cleaned) < min_len:
-        raise X12DataError(path, "nothing usable is left once the characters X12 cannot carry are removed"
-                           if cleaned == "" else f"needs at least {min_len} letters or digits for the 837P")
-    return cleaned
-
-
-def identifier(value, max_len: int, path: str, min_len: int = 1) -> str:
-    """An identifier exactly as given: rejected, not altered, when X12 cannot carry it."""
-    value = "" if value is None else str(value).strip()
-    if not min_len <= len(value) <= max_len:
-        raise X12DataError(path, f"must be {min_len} to {max_len} characters for the 837P")
-    if not _ID_OK.match(value):
-        raise X12DataError(path, "holds a character X12 cannot carry (letters, digits, '-', '.', '/' are safe)")
-    return value
-
-
-def segment(*elements) -> str:
-    parts = ["" if e is None else str(e) for e in elements]
-    while parts and parts[-1] == "":
-        parts.pop()
-    return ELEMENT.join(parts) + TERMINATOR
-
-
-def composite(*components) -> str:
-    parts = ["" if c is None else str(c) for c in components]
-    while parts and parts[-1] == "":
-        parts.pop()
-    return COMPONENT.join(parts)
-
-
-def _date(value: dt.date) -> str:
-    return value.strftime("%Y%m%d")
-
-
-def _amount(value: Decimal) -> str:
-    return money(value)
+def _claim_segments(claim, billing_npi: str | None, book, controls=None) -> list[str]:
+    return x12loops.claim_segments(claim, billing_npi, book, controls)
 
 
 # ---------------------------------------------------------------- checks before building
@@ -156,7 +91,7 @@ def clinic_problems(loaded, usage: str | None = None) -> list[Problem]:
         error(exc.path, exc.message)
     for provider in clinic.providers:
         try:
-            _name_elements(provider, f"providers({provider.id})")
+            x12loops.name_elements(provider, f"providers({provider.id})")
         except X12DataError as exc:
             error(exc.path, exc.message)
     zip_code = clinic.practice.address.zip
@@ -167,17 +102,22 @@ def clinic_problems(loaded, usage: str | None = None) -> list[Problem]:
 
 
 def patient_problems(patient_file, claims, file: str, book=None) -> list[Problem]:
-    """What in one patient file (and its claims) the 837P cannot carry."""
-    problems: list[Problem] = []
-    checks: list[Callable[[], object]] = [lambda: _subscriber_segments(patient_file), lambda: _sbr(patient_file)]
+    """What in one patient file (and its claims) the 837P cannot carry: the format limits
+    (`engine.format_limits`, which `check` reports too) and every value X12 cannot carry."""
+    problems = format_limits.limit_problems(patient_file.patient.id, claims, file, ("837p",))
+    checks: list[Callable[[], object]] = [partial(x12loops.subscriber_segments, patient_file),
+                                          partial(x12loops.sbr, patient_file)]
     if patient_file.insurance.subscriber is not None:
-        checks.append(lambda: _patient_segments(patient_file))
+        checks.append(partial(x12loops.patient_segments, patient_file))
     checks += [partial(_claim_segments, claim, None, book) for claim in claims]
+    seen = {(p.path, p.message) for p in problems}
     for build in checks:
         try:
             build()
         except X12DataError as exc:
-            problems.append(Problem(file, exc.path, ERROR, exc.message))
+            if (exc.path, exc.message) not in seen:
+                seen.add((exc.path, exc.message))
+                problems.append(Problem(file, exc.path, ERROR, exc.message))
     return problems
 
 
@@ -240,131 +180,6 @@ def _isa(parts: dict, envelope: Envelope) -> str:
     ]) + TERMINATOR
     assert len(isa) == 106, len(isa)
     return isa
-
-
-# ---------------------------------------------------------------- loops
-
-
-def _name_elements(person, path: str) -> list[str]:
-    """NM103..NM107 for a person: last, first, middle, (prefix), suffix."""
-    return [
-        required_text(person.last_name, 60, f"{path}.last_name"),
-        required_text(person.first_name, 35, f"{path}.first_name"),
-        text(getattr(person, "middle_name", None), 25),
-        "",
-        text(getattr(person, "suffix", None), 10),
-    ]
-
-
-def _address_segments(address, path: str) -> list[str]:
-    return [
-        segment("N3", required_text(address.street, 55, f"{path}.street"), text(address.street2, 55)),
-        segment("N4", required_text(address.city, 30, f"{path}.city", 2), address.state, address.zip),
-    ]
-
-
-def _subscriber_segments(patient_file) -> list[str]:
-    """2010BA (subscriber name, address, DMG) and 2010BB (payer)."""
-    insurance = patient_file.insurance
-    person = insurance.subscriber or patient_file.patient
-    path = "insurance.subscriber" if insurance.subscriber else "patient"
-    member_id = identifier(insurance.member_id, 80, "insurance.member_id", 2)
-    payer_id = identifier(insurance.payer_id, 80, "insurance.payer_id", 2)
-    return [
-        segment("NM1", "IL", "1", *_name_elements(person, path), "MI", member_id),
-        *_address_segments(person.address, f"{path}.address"),
-        segment("DMG", "D8", _date(person.dob), person.sex),
-        segment("NM1", "PR", "2", required_text(insurance.payer_name, 60, "insurance.payer_name"),
-                "", "", "", "", "PI", payer_id),
-    ]
-
-
-def _sbr(patient_file) -> str:
-    insurance = patient_file.insurance
-    group_number = identifier(insurance.group_number, 50, "insurance.group_number") if insurance.group_number else ""
-    # SBR04 (group name) only when there is no group number (IG situational rule).
-    group_name = text(insurance.group_name, 60) if not group_number else ""
-    relationship = "18" if insurance.subscriber is None else ""
-    return segment("SBR", "P", relationship, group_number, group_name, "", "", "", "", insurance.filing_indicator)
-
-
-def _patient_segments(patient_file) -> list[str]:
-    """2000C PAT and 2010CA, for a patient who is not the subscriber."""
-    patient = patient_file.patient
-    return [
-        segment("PAT", PAT01[patient_file.insurance.subscriber.relationship]),
-        segment("NM1", "QC", "1", *_name_elements(patient, "patient")),
-        *_address_segments(patient.address, "patient.address"),
-        segment("DMG", "D8", _date(patient.dob), patient.sex),
-    ]
-
-
-def _unclassified(line, book) -> bool:
-    if line.unclassified:
-        return True
-    drug = getattr(book, "drugs", {}).get(line.code) if book is not None else None
-    return bool(drug and drug.unclassified)
-
-
-def _claim_header(claim, claim_id: str, where: str) -> list[str]:
-    """CLM, AMT*F5 and the 2300 REF segments, in the implementation guide's order."""
-    if claim.frequency_code not in ("1", "7", "8"):
-        raise X12DataError(where, "the claim frequency code must be 1, 7 or 8")
-    out = [segment("CLM", claim_id, _amount(claim.total_charge), "", "",
-                   composite(claim.place_of_service, "B", claim.frequency_code), "Y", "C", "N", "Y")]
-    if claim.amount_paid > 0:
-        out.append(segment("AMT", "F5", _amount(claim.amount_paid)))
-    if claim.prior_authorization:
-        out.append(segment("REF", "G1", identifier(claim.prior_authorization, 50, f"{where}.prior_authorization")))
-    if claim.frequency_code != "1":
-        # A replacement or void names the claim the payer holds (835 CLP07): without it, it cannot be matched.
-        out.append(segment("REF", "F8", identifier(claim.payer_claim_number, 50, "payer claim number")))
-    return out
-
-
-def _claim_segments(claim, billing_npi: str | None, book) -> list[str]:
-    where = f"sessions[{claim.session_index}]"
-    claim_id = identifier(claim.claim_id, 38, "patient.id")
-    if not claim.lines:
-        raise X12DataError(where, "a claim needs at least one service line")
-    if len(claim.lines) > 50:
-        raise X12DataError(where, f"has {len(claim.lines)} service lines; an 837P claim carries at most 50")
-    total = sum((line.charge for line in claim.lines), Decimal("0.00"))
-    if total != claim.total_charge:
-        raise X12DataError(where, "the claim total is not the sum of its lines")
-    out = _claim_header(claim, claim_id, where)
-    if not 1 <= len(claim.diagnoses) <= 12:
-        raise X12DataError(f"{where}.diagnoses", "a claim carries 1 to 12 diagnoses")
-    out.append(segment("HI", *(composite("ABK" if i == 0 else "ABF", code.replace(".", ""))
-                               for i, code in enumerate(claim.diagnoses))))
-    provider = claim.provider
-    if provider is not None and provider.npi != billing_npi:
-        out.append(segment("NM1", "82", "1", *_name_elements(provider, f"providers({provider.id})"), "XX", provider.npi))
-        out.append(segment("PRV", "PE", "PXC", provider.taxonomy))
-    for number, line in enumerate(claim.lines, start=1):
-        path = line.source
-        if line.charge is None:
-            raise X12DataError(path, f"{line.code} has no charge")
-        description = ""
-        if _unclassified(line, book):
-            description = required_text(line.description, 80, f"{path}.description")
-        modifiers = list(line.modifiers) + [""] * (4 - len(line.modifiers))
-        pointers = [p for p in line.pointers if 1 <= p <= len(claim.diagnoses)]
-        if not pointers or len(pointers) != len(line.pointers) or len(pointers) > 4:
-            raise X12DataError(path, f"{line.code}: 1 to 4 diagnosis pointers, each to a listed diagnosis")
-        out.append(segment("LX", number))
-        out.append(segment("SV1", composite("HC", line.code, *modifiers, description), _amount(line.charge),
-                           "UN", line.units, "", "", composite(*pointers)))
-        out.append(segment("DTP", "472", "D8", _date(claim.date_of_service)))
-        if line.ndc:
-            quantity = quantity_text(line.ndc_quantity)
-            if not (len(line.ndc) == 11 and line.ndc.isdigit()):
-                raise X12DataError(path, f"{line.code}: the NDC must be 11 digits (5-4-2)")
-            if quantity is None or line.ndc_quantity <= 0 or not line.ndc_unit:
-                raise X12DataError(path, f"{line.code}: the NDC quantity and unit are required with an NDC")
-            out.append(segment("LIN", "", "N4", line.ndc))
-            out.append(segment("CTP", "", "", "", quantity, line.ndc_unit))
-    return out
 
 
 # ---------------------------------------------------------------- the document
@@ -466,6 +281,59 @@ def _transactions(items) -> list[list]:
     return transactions
 
 
+def _billing_header(loaded, parts: dict) -> list[str]:
+    """1000A submitter, 1000B receiver, 2000A/2010AA the billing provider: the same in every ST."""
+    practice = loaded.clinic.practice
+    return [
+        segment("NM1", "41", "2", parts["submitter_name"], "", "", "", "", "46", parts["sender"]),
+        segment("PER", "IC", parts["contact_name"], "TE", parts["contact_phone"],
+                *(("EM", parts["contact_email"]) if parts["contact_email"] else ())),
+        segment("NM1", "40", "2", parts["receiver_name"], "", "", "", "", "46", parts["receiver"]),
+        segment("HL", "1", "", "20", "1"),
+        segment("PRV", "BI", "PXC", practice.taxonomy),
+        x12loops.billing_provider_name(practice, solo_provider(loaded.clinic), parts["practice_name"]),
+        segment("N3", parts["street"], parts["street2"]),
+        segment("N4", parts["city"], practice.address.state, practice.address.zip),
+        segment("REF", "EI", practice.tax_id),
+    ]
+
+
+class _LineCounter:
+    """The REF*6R values of one interchange, in document order."""
+
+    def __init__(self, control_number: int):
+        self.control_number = control_number
+        self.sequence = 0
+
+    def take(self, count: int) -> list[str]:
+        first = self.sequence + 1
+        self.sequence += count
+        return [line_control(self.control_number, n) for n in range(first, self.sequence + 1)]
+
+
+def _subscriber_loops(groups, billing_npi: str, book, lines: _LineCounter):
+    """The 2000B/2000C/2300/2400 loops of one transaction set, a few hundred segments a piece."""
+    hl = 1
+    for subscriber_file, members in groups:
+        hl += 1
+        subscriber_hl = hl
+        is_self = subscriber_file.insurance.subscriber is None
+        loop = [segment("HL", subscriber_hl, "1", "22", "0" if is_self else "1"), x12loops.sbr(subscriber_file),
+                *x12loops.subscriber_segments(subscriber_file)]
+        for patient_file, claims in members:
+            if not is_self:
+                hl += 1
+                loop.append(segment("HL", hl, subscriber_hl, "23", "0"))
+                loop.extend(x12loops.patient_segments(patient_file))
+            for claim in claims:
+                loop.extend(_claim_segments(claim, billing_npi, book, lines.take(len(claim.lines))))
+                if len(loop) >= 256:
+                    yield loop
+                    loop = []
+        if loop:
+            yield loop
+
+
 def iter_837p(loaded, items, envelope: Envelope):
     """The 837P interchange in pieces (whole segments, each followed by a newline), a few hundred
     segments at most per piece: the SE segment count is counted as the segments go by, so no
@@ -473,28 +341,16 @@ def iter_837p(loaded, items, envelope: Envelope):
     items = list(items)
     if not items:
         raise ValueError("an 837P needs at least one claim")
-    clinic = loaded.clinic
     parts = _header_parts(loaded, envelope.usage)
-    practice = clinic.practice
+    practice = loaded.clinic.practice
     if len(practice.address.zip) != 9:
         raise X12DataError("practice.address.zip", "the billing provider needs a 9-digit ZIP+4")
     book = getattr(loaded, "book", None)
     created = envelope.created
     control = envelope.control_number
-
-    header_tail = [
-        segment("NM1", "41", "2", parts["submitter_name"], "", "", "", "", "46", parts["sender"]),
-        segment("PER", "IC", parts["contact_name"], "TE", parts["contact_phone"],
-                *(("EM", parts["contact_email"]) if parts["contact_email"] else ())),
-        segment("NM1", "40", "2", parts["receiver_name"], "", "", "", "", "46", parts["receiver"]),
-        segment("HL", "1", "", "20", "1"),
-        segment("PRV", "BI", "PXC", practice.taxonomy),
-        segment("NM1", "85", "2", parts["practice_name"], "", "", "", "", "XX", practice.npi),
-        segment("N3", parts["street"], parts["street2"]),
-        segment("N4", parts["city"], practice.address.state, practice.address.zip),
-        segment("REF", "EI", practice.tax_id),
-    ]
+    header_tail = _billing_header(loaded, parts)
     transactions = _transactions(items)
+    lines = _LineCounter(control)
 
     yield _isa(parts, envelope) + "\n"
     yield segment("GS", "HC", parts["sender"], parts["receiver"], created.strftime("%Y%m%d"),
@@ -509,43 +365,30 @@ def iter_837p(loaded, items, envelope: Envelope):
         ]
         count = len(head)
         yield "\n".join(head) + "\n"
-        hl = 1
-        for subscriber_file, members in groups:
-            hl += 1
-            subscriber_hl = hl
-            is_self = subscriber_file.insurance.subscriber is None
-            loop = [segment("HL", subscriber_hl, "1", "22", "0" if is_self else "1"), _sbr(subscriber_file),
-                    *_subscriber_segments(subscriber_file)]
-            for patient_file, claims in members:
-                if not is_self:
-                    hl += 1
-                    loop.append(segment("HL", hl, subscriber_hl, "23", "0"))
-                    loop.extend(_patient_segments(patient_file))
-                for claim in claims:
-                    loop.extend(_claim_segments(claim, practice.npi, book))
-                    if len(loop) >= 256:
-                        count += len(loop)
-                        yield "\n".join(loop) + "\n"
-                        loop = []
-            if loop:
-                count += len(loop)
-                yield "\n".join(loop) + "\n"
+        for piece in _subscriber_loops(groups, practice.npi, book, lines):
+            count += len(piece)
+            yield "\n".join(piece) + "\n"
         yield segment("SE", count + 1, st_control) + "\n"
     yield segment("GE", len(transactions), control) + "\n"
     yield segment("IEA", "1", f"{control:09d}") + "\n"
 
 
+def _claims_in_order(items):
+    """(ST02, claim) for every claim, in the order the document carries them."""
+    for st_number, groups in enumerate(_transactions(items), start=1):
+        for _, members in groups:
+            for _, claims in members:
+                for claim in claims:
+                    yield f"{st_number:04d}", claim
+
+
 def claim_controls(items) -> dict[str, str]:
     """{claim_id: ST02} for every claim of a document built from `items`."""
-    out: dict[str, str] = {}
-    st_number, current = 1, 0
-    for _, members in _groups(items):
-        size = sum(len(claims) for _, claims in members)
-        if current and current + size > MAX_CLAIMS_PER_ST:
-            st_number += 1
-            current = 0
-        current += size
-        for _, claims in members:
-            for c in claims:
-                out[c.claim_id] = f"{st_number:04d}"
-    return out
+    return {claim.claim_id: st02 for st02, claim in _claims_in_order(items)}
+
+
+def line_controls(items, control_number: int) -> dict[str, list[str]]:
+    """{claim_id: [REF*6R of each line, in line order]} for the document `build_837p` makes from
+    `items` with this interchange control number (the ledger records them for 835 matching)."""
+    lines = _LineCounter(control_number)
+    return {claim.claim_id: lines.take(len(claim.lines)) for _, claim in _claims_in_order(items)}

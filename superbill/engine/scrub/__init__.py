@@ -46,6 +46,7 @@ RULES: list[Rule] = [
     c.total_is_sum_of_lines,
     c.total_above_zero,
     c.payments_within_total,
+    c.medicare_assignment,
 ]
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
 
+from superbill.engine.assignment import assignment_warning
 from superbill.engine.claims import total_of
 from superbill.engine.scrub.context import ScrubContext
 from superbill.ids import InvalidIdentifier, icd10cm, npi
@@ -117,3 +118,11 @@ def payments_within_total(ctx: ScrubContext) -> Iterator[Problem]:
     claim = ctx.claim
     if claim.amount_paid > claim.total_charge and claim.total_charge > Decimal(0):
         yield ctx.warning(f"{ctx.where}.payments", "payments exceed the total charge")
+
+
+def medicare_assignment(ctx: ScrubContext) -> Iterator[Problem]:
+    """A Medicare claim sent assigned (drugs, NP/PA: `engine.assignment`): Medicare pays the clinic."""
+    warning = assignment_warning(ctx.claim, ctx.file)
+    if warning is not None:
+        yield warning
+
