@@ -10,8 +10,8 @@ from exportkit import TODAY, clinic, items_of, load, patient, session, subscribe
 from x12check import assert_valid_x12, segments
 from x12rules import violations
 
+from superbill.engine.process import process_patient
 from superbill.exports.x12 import Envelope, build_837p, line_controls, patient_problems
-from superbill.inputs.load import process_patient
 
 CREATED = dt.datetime(2026, 12, 1, 9, 30)
 LEE = {"id": "dr-lee", "first_name": "Avery", "last_name": "Lee", "credentials": "MD",
