@@ -8,7 +8,8 @@ ids that look like paths. From the files on disk through `load`, the engine and 
 
 * every claim passes the scrubber and every file is exported, except that the 837P and the CMS-1500
   refuse a file with a session paid above its charges (docs/reference.md, money on a session), naming it;
-* the 837P passes pyx12, its CLM totals are the claims' totals and the sum of their SV1 lines;
+* the 837P passes pyx12 and the situational rules of tests/x12rules.py, its CLM totals are the
+  claims' totals and the sum of their SV1 lines;
 * the CSV has one row per line, formula-guarded, adding up to the same totals;
 * the superbill and the CMS-1500 PDFs, read back with pdfplumber, show the same totals
   (the CMS-1500 page by page).
@@ -43,6 +44,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 from x12check import segments, validate_x12
+from x12rules import violations
 
 from superbill.batch.export import ExportOptions, export_claims
 from superbill.cli import main
@@ -416,6 +418,7 @@ def test_generated_practices_export_a_valid_837p_and_csv_with_the_same_totals(ca
         with cached_pyx12_maps():
             ok, errors = validate_x12(text)
         assert ok, "pyx12 rejects the 837P:\n" + "\n".join(errors)
+        assert violations(text) == []  # and the implementation guide's rules pyx12 does not check (x12rules)
         segs = segments(text)
         clm = [s for s in segs if s[0] == "CLM"]
         assert sorted(s[1] for s in clm) == sorted(claims)
