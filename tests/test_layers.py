@@ -77,3 +77,24 @@ def test_a_forbidden_import_is_caught():
     assert violations("inputs", "from superbill import engine\n") == ["inputs imports superbill.engine"]
     assert violations("inputs", "from superbill.tables.codebook import CodeBook\n") == []
     assert violations("batch", "from superbill.engine.claims import Claim\n") == []
+
+
+MAX_MODULE_LINES = 450
+MAX_FUNCTION_LINES = 80
+
+
+def test_modules_and_functions_stay_small():
+    """No module over 450 lines, no function over 80: a newcomer reads a rule in one sitting."""
+    big_modules, big_functions = [], []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        name = str(path.relative_to(PACKAGE))
+        if source.count("\n") > MAX_MODULE_LINES:
+            big_modules.append(f"{name}: {source.count(chr(10))} lines")
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                if length > MAX_FUNCTION_LINES:
+                    big_functions.append(f"{name}: {node.name} is {length} lines")
+    assert big_modules == []
+    assert big_functions == []
