@@ -1344,3 +1344,131 @@ def test_a_third_session_that_day_is_dash_3_in_time_order(clinic_dir, tmp_path):
     # 08:00 (99214, 189.00) is the day's first claim, 11:00 (100.00) the second, 14:00 (93000, 60.00) the third
     assert {c["claim_id"]: c["total_charge"] for c in out["claims"]} == {
         "P0001-20261102": "189.00", "P0001-20261102-2": "100.00", "P0001-20261102-3": "60.00"}
+
+
+# ---------------------------------------------------------------- 837P situational rules, control numbers, Medicare (issue 13)
+
+
+def test_837p_2010ba_address_and_demographics_only_when_the_patient_is_the_subscriber(exported):
+    _, out, _ = exported
+    text = only(out, "*.837").read_text(encoding="ascii")
+    dependent = subscriber_loop(text, IDS[2])
+    nm1_il = next(i for i, s in enumerate(dependent) if s[:2] == ["NM1", "IL"])
+    assert dependent[nm1_il + 1][:2] == ["NM1", "PR"]                     # no N3/N4/DMG in 2010BA (X12 RFI 2281)
+    own = subscriber_loop(text, IDS[0])
+    nm1_il = next(i for i, s in enumerate(own) if s[:2] == ["NM1", "IL"])
+    assert [s[0] for s in own[nm1_il + 1:nm1_il + 4]] == ["N3", "N4", "DMG"]
+
+
+def test_837p_ref_6r_on_every_line_unique_in_the_interchange(exported):
+    _, out, _ = exported
+    segs = segments(only(out, "*.837").read_text(encoding="ascii"))
+    starts = [i for i, s in enumerate(segs) if s[0] == "LX"]
+    ends = starts[1:] + [next(i for i, s in enumerate(segs) if s[0] == "SE")]
+    refs = []
+    for start, end in zip(starts, ends, strict=True):
+        block = segs[start:end]
+        block = block[:next((i for i, s in enumerate(block) if s[0] in ("HL", "CLM")), len(block))]
+        found = [s[2] for s in block if s[:2] == ["REF", "6R"]]
+        assert len(found) == 1, block
+        refs.append(found[0])
+    assert len(refs) == 18 and len(set(refs)) == 18
+
+
+def test_837p_payer_address_in_2010bb(exported):
+    _, out, _ = exported
+    sub = subscriber_loop(only(out, "*.837").read_text(encoding="ascii"), IDS[0])
+    payer = next(i for i, s in enumerate(sub) if s[:2] == ["NM1", "PR"])
+    assert sub[payer + 1:payer + 3] == [["N3", "PO BOX 1000"], ["N4", "CHICAGO", "IL", "60601"]]
+
+
+def test_medicare_drug_claim_is_sent_assigned_with_a_warning(exported):
+    _, out, result = exported
+    assert any("Medicare" in line and "warning" in line and "b.yaml" in line for line in result.output.splitlines())
+    text = only(out, "*.837").read_text(encoding="ascii")
+    assert claim_loop(text, IDS[1])[0][6:9] == ["Y", "A", "Y"]            # CLM07 A, CLM08 Y
+    assert claim_loop(text, IDS[0])[0][6:9] == ["Y", "C", "N"]            # commercial, patient-paid: not assigned
+    pdf, pages = cms_pages(only(out, "cms1500*.pdf"))
+    with pdf:
+        medicare, jane = pages["P000220261102"], pages["P000120261102"]
+        assert cell(medicare, 30, 56, 25) == "SIGNATURE ON FILE"          # item 13
+        assert (cell(medicare, 56, 38), cell(medicare, 56, 43)) == ("X", "")   # item 27 YES
+        assert (cell(jane, 30, 56, 25), cell(jane, 56, 38), cell(jane, 56, 43)) == ("", "", "X")
+
+
+def test_payments_above_the_charges_are_refused_by_the_837p_and_cms1500(tmp_path):
+    folder = tmp_path / "clinic"
+    assert run("init", folder).exit_code == 0
+    patient_file(folder / "patients", "example.yaml", [base_session(payments=[{"date": DOS, "amount": 2000.00}])])
+    result = run("export", folder / "patients", "-o", folder / "o", "--format", "837p,cms1500", "--jobs", "1",
+                 clinic=folder / "clinic.yaml")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert not (folder / "o").exists() or not [p for p in (folder / "o").iterdir() if p.suffix in (".837", ".pdf")]
+    check = run("check", "--json", folder / "patients" / "example.yaml", clinic=folder / "clinic.yaml")
+    assert check.exit_code == 1
+    errors = [p["path"] for p in json.loads(check.stdout)["problems"] if p["severity"] == "error"]
+    assert errors == ["sessions[0].payments"]
+
+
+def test_a_new_ledger_does_not_restart_the_control_numbers(tmp_path):
+    folder = tmp_path / "clinic"
+    assert run("init", folder).exit_code == 0
+    first = run("export", folder / "patients", "-o", folder / "a", "--jobs", "1", clinic=folder / "clinic.yaml")
+    second = run("export", folder / "patients", "-o", folder / "b", "--jobs", "1", "--ledger", tmp_path / "new.sqlite3",
+                 clinic=folder / "clinic.yaml")
+    assert first.exit_code == second.exit_code == 0
+    a, b = (segments(only(folder / x, "*.837").read_text()) for x in "ab")
+    assert a[0][13] != b[0][13] and a[1][6] != b[1][6]                     # ISA13 and GS06 both new
+    line_ids = [{s[2] for s in segs if s[:2] == ["REF", "6R"]} for segs in (a, b)]
+    assert not line_ids[0] & line_ids[1]
+
+
+def test_solo_practitioner_is_the_837p_billing_provider_as_a_person(tmp_path):
+    folder = tmp_path / "clinic"
+    assert run("init", folder).exit_code == 0
+    clinic = read_yaml(folder / "clinic.yaml")
+    clinic["practice"]["npi"] = clinic["providers"][0]["npi"]
+    write_yaml(folder / "clinic.yaml", clinic)
+    result = run("export", folder / "patients", "-o", folder / "o", "--jobs", "1", clinic=folder / "clinic.yaml")
+    assert result.exit_code == 0, result.output
+    text = only(folder / "o", "*.837").read_text()
+    assert_valid_x12(text)
+    segs = segments(text)
+    assert [s[:5] + s[8:10] for s in segs if s[:2] == ["NM1", "85"]] == [["NM1", "85", "1", "LEE", "AVERY", "XX", "1003000126"]]
+    assert not [s for s in segs if s[:2] == ["NM1", "82"]]                 # no separate rendering provider
+
+
+def test_check_reports_what_the_837p_would_refuse(tmp_path):
+    folder = tmp_path / "clinic"
+    assert run("init", folder).exit_code == 0
+    many = bare(infusion=None, medications=[], services=[{"code": "93000", "charge": 1.00}] * 51)   # 50 lines a claim
+    path = patient_file(folder / "patients", "example.yaml", [many])
+    result = run("check", path, clinic=folder / "clinic.yaml")
+    assert result.exit_code == 1 and any(": error:" in line for line in result.stderr.splitlines())
+
+
+def medicare_claim(tmp_path, session, **provider):
+    folder = tmp_path / "clinic"
+    assert run("init", folder).exit_code == 0
+    clinic = read_yaml(folder / "clinic.yaml")
+    clinic["providers"][0].update(provider)
+    write_yaml(folder / "clinic.yaml", clinic)
+    data = example_patient()
+    data["insurance"] = {"payer_name": "Medicare Part B", "payer_id": "00952", "member_id": "1EG4TE5MK73",
+                         "filing_indicator": "MB"}
+    data["sessions"] = [session]
+    write_yaml(folder / "patients" / "example.yaml", data)
+    result = run("export", folder / "patients", "-o", folder / "o", "--jobs", "1", clinic=folder / "clinic.yaml")
+    assert result.exit_code == 0, result.output
+    return claim_loop(only(folder / "o", "*.837").read_text(), CLAIM)[0]
+
+
+@pytest.mark.parametrize("services, provider, assigned", [
+    ([{"code": "99214"}], {"credentials": "NP", "taxonomy": "363LF0000X"}, True),   # a nurse practitioner
+    ([{"code": "99214"}], {}, False),                                                # a physician, no drug
+    ([{"code": "99214"}, {"code": "J2405", "units": 4, "charge": 16.00, "ndc": "0409-0009-25", "ndc_quantity": 2,
+                          "ndc_unit": "ML"}], {}, True),                            # a drug code as a service
+])
+def test_medicare_assignment_for_drugs_and_np_pa_services(tmp_path, services, provider, assigned):
+    clm = medicare_claim(tmp_path, bare(infusion=None, medications=[], services=services), **provider)
+    assert clm[7:9] == (["A", "Y"] if assigned else ["C", "N"])
