@@ -1472,3 +1472,22 @@ def medicare_claim(tmp_path, session, **provider):
 def test_medicare_assignment_for_drugs_and_np_pa_services(tmp_path, services, provider, assigned):
     clm = medicare_claim(tmp_path, bare(infusion=None, medications=[], services=services), **provider)
     assert clm[7:9] == (["A", "Y"] if assigned else ["C", "N"])
+
+
+@pytest.mark.parametrize("block, change", [
+    ("fees", lambda c: c["fees"].update({"99214": -5})),
+    ("x12", lambda c: c["x12"].update(usage="X")),
+    ("practice", lambda c: c["practice"].update(tax_id="12-345")),
+])
+def test_an_error_in_practice_fees_or_x12_holds_back_everything_with_one_line(tmp_path, block, change):
+    folder = tmp_path / "clinic"
+    assert run("init", folder).exit_code == 0
+    clinic = read_yaml(folder / "clinic.yaml")
+    change(clinic)
+    write_yaml(folder / "clinic.yaml", clinic)
+    result = run("export", folder / "patients", "-o", folder / "o", "--format", "csv", "--jobs", "1",
+                 clinic=folder / "clinic.yaml")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert not (folder / "o").exists() or not list((folder / "o").iterdir())
+    held = [line for line in result.stderr.splitlines() if "held back" in line]
+    assert len(held) == 1 and held[0].startswith(f"{folder / 'clinic.yaml'}: error:") and block in held[0]
