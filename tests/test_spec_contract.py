@@ -1491,3 +1491,15 @@ def test_an_error_in_practice_fees_or_x12_holds_back_everything_with_one_line(tm
     assert not (folder / "o").exists() or not list((folder / "o").iterdir())
     held = [line for line in result.stderr.splitlines() if "held back" in line]
     assert len(held) == 1 and held[0].startswith(f"{folder / 'clinic.yaml'}: error:") and block in held[0]
+
+
+@pytest.mark.parametrize("id_length, same_day, refused", [(29, 1, False), (30, 1, True), (29, 2, True), (27, 2, False)])
+def test_check_refuses_a_clm01_over_38_characters(clinic_dir, tmp_path, id_length, same_day, refused):
+    # CLM01 = patient id + "-" + YYYYMMDD (+ "-2" for the day's second claim): 29 + 9 = 38 fits, 30 + 9 or 29 + 11 do not
+    patient_id = "P" + "0" * (id_length - 2) + "1"
+    sessions = [bare(), bare(infusion={"start": "13:00", "end": "14:00"})][:same_day]
+    path = patient_file(tmp_path, "p.yaml", sessions, patient={"id": patient_id})
+    result = run("check", "--json", path, clinic=clinic_yaml(clinic_dir))
+    errors = [p["path"] for p in json.loads(result.stdout)["problems"] if p["severity"] == "error"]
+    assert (result.exit_code == 1) == refused
+    assert ("patient.id" in errors) == refused
