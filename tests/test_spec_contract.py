@@ -11,6 +11,7 @@ NDC 0409-2051-05 (-> 00409205105), 100 mg/mL, multi-dose; ondansetron J2405 per 
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import os
 import re
@@ -817,6 +818,8 @@ def test_letter_has_the_domain_7_2_elements_and_hand_computed_costs(clinic_dir, 
                      "0.5 mg/kg/h", "at least 30% reduction", "Monitoring", "Cohen SP", "Sincerely"):
         assert expected.lower() in flat.lower(), expected
     assert "6 sessions" in flat and "$600.00" in flat                          # 96366 3 units x 200.00
+    today = dt.date.today()
+    assert f"{today:%B} {today.day}, {today.year}" in flat                   # a dated letter
 
 
 def test_gfe_elements_number_and_total(clinic_dir, tmp_path):
@@ -1269,8 +1272,6 @@ def test_check_folders_and_export_with_no_patient_file(tmp_path):
 
 
 def test_xlsx_identifiers_text_money_numbers_dates_typed(tmp_path):
-    import datetime as dt
-
     import openpyxl
     folder, result = export_practice(tmp_path, "xlsx")
     assert result.exit_code == 0, result.output
