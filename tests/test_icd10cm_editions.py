@@ -72,9 +72,11 @@ def test_a_retired_code_is_valid_in_its_own_edition_only():
     assert icd10cm.validate("B37.3", on=day("2021-03-01")) == "B37.3"
     assert diagnosis_errors("B37.3", "2021-03-01") == []
     assert diagnosis_errors("B37.3", "2025-03-03") == [
-        "B37.3 is not valid on 2025-03-03 (ICD-10-CM FY2025): it was valid until 2021-09-30; use one of B37.31, B37.32"]
+        "B37.3 is not valid on 2025-03-03 (ICD-10-CM FY2025): it is last found in FY2021 (to 2021-09-30); "
+        "FY2022-FY2024 are not shipped, so it may have lasted longer; use one of B37.31, B37.32"]
     assert diagnosis_errors("B37.31", "2021-03-01") == [
-        "B37.31 is not valid on 2021-03-01 (ICD-10-CM FY2021): it is valid from 2024-10-01"]
+        "B37.31 is not valid on 2021-03-01 (ICD-10-CM FY2021): it is first found in FY2025 (from 2024-10-01); "
+        "FY2022-FY2024 are not shipped, so it may be older"]
 
 
 def test_a_code_deleted_in_fy2026_is_found_by_its_old_title():

@@ -106,6 +106,8 @@ def test_list_shows_defaults_and_the_clinic_overrides(clinic, tmp_path):
     assert ("superbill.html", "default") in rows
     assert ("base.html", "default") in rows
     assert ("superbill.css", "default") in rows
+    assert ("cms1500-grid.yaml", "default") in rows  # the CMS-1500's grid and drawing: overridable too
+    assert ("cms1500-form.yaml", "default") in rows
 
     (clinic / "look").mkdir()
     (clinic / "look" / "superbill.css").write_text(".notes { display: none; }")

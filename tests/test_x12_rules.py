@@ -276,6 +276,16 @@ def test_a_claim_id_over_38_characters_names_the_patient_id(folder):
     assert problems_of(loaded, short)[1] == []
 
 
+def test_a_claim_id_over_38_characters_is_said_once_for_two_sessions_that_day(folder):
+    loaded = load(folder)
+    two = write_patient(folder / "patients", "two.yaml", patient("P" * 29, sessions=[
+        session("2026-11-02"), session("2026-11-02", infusion={"start": "13:00", "end": "14:00"})]))
+    assert [(p.path, p.severity, p.message) for p in problems_of(loaded, two)[1]] == [
+        ("patient.id", "error", "is 29 characters, so the 837P claim id (CLM01: patient id, '-', date of service) "
+                                "reaches 40 characters, over the 38 an 837P carries: use a patient id of at most 27 "
+                                "characters")]
+
+
 # ---------------------------------------------------------------- acceptance: the whole mix in one interchange
 
 

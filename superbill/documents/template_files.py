@@ -10,7 +10,7 @@ from pathlib import Path
 
 from superbill.paths import TEMPLATES_DIR
 
-TEMPLATE_SUFFIXES = (".html", ".css")
+TEMPLATE_SUFFIXES = (".html", ".css", ".yaml")  # the CMS-1500 grid and form drawing are yaml
 
 
 def list_templates(user_dir: str | Path | None = None) -> list[tuple[str, str]]:

@@ -111,11 +111,12 @@ def patient_problems(patient_file, claims, file: str, book=None) -> list[Problem
         checks.append(partial(x12loops.patient_segments, patient_file))
     checks += [partial(_claim_segments, claim, None, book) for claim in claims]
     seen = {(p.path, p.message) for p in problems}
+    limited = {p.path for p in problems if p.severity == ERROR}  # a limit already names it, for the whole file
     for build in checks:
         try:
             build()
         except X12DataError as exc:
-            if (exc.path, exc.message) not in seen:
+            if (exc.path, exc.message) not in seen and exc.path not in limited:
                 seen.add((exc.path, exc.message))
                 problems.append(Problem(file, exc.path, ERROR, exc.message))
     return problems

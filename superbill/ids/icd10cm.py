@@ -74,12 +74,48 @@ def _not_valid_on(code: str, shown: str, on: dt.date, in_force: icd10cm_editions
     later = [s.valid_from for s in spans if s.valid_from is not None and s.valid_from > in_force.day]
     earlier = [s.valid_to for s in spans if s.valid_to is not None and s.valid_to < in_force.day]
     if later:
-        return f"{shown} is not valid on {on.isoformat()} ({edition}): it is valid from {min(later).isoformat()}"
+        return f"{shown} is not valid on {on.isoformat()} ({edition}): {_since(min(later))}"
     kids = icd10cm_index.children(code)
     use = f"; use one of {_subcodes_hint(code)}" if kids else ""
     if earlier:
-        return f"{shown} is not valid on {on.isoformat()} ({edition}): it was valid until {max(earlier).isoformat()}{use}"
+        return f"{shown} is not valid on {on.isoformat()} ({edition}): {_until(max(earlier))}{use}"
     return f"{shown} is not billable: it has subcodes{use}"
+
+
+def _gap_before(day: dt.date) -> str | None:
+    """The editions not shipped just before a shipped edition that opens on ``day`` ("FY2022-FY2024")."""
+    years = [e.fiscal_year for e in icd10cm_editions.SHIPPED]
+    opening = next((e for e in icd10cm_editions.SHIPPED if e.first_day == day), None)
+    if opening is None or years.index(opening.fiscal_year) == 0:
+        return None
+    previous = years[years.index(opening.fiscal_year) - 1]
+    return None if previous == opening.fiscal_year - 1 else f"FY{previous + 1}-FY{opening.fiscal_year - 1}"
+
+
+def _since(day: dt.date) -> str:
+    gap = _gap_before(day)
+    if gap is None:
+        return f"it is valid from {day.isoformat()}"
+    edition = icd10cm_editions.edition_for(day).edition.name
+    return f"it is first found in {edition} (from {day.isoformat()}); {gap} are not shipped, so it may be older"
+
+
+def _gap_after(day: dt.date) -> str | None:
+    """The editions not shipped just after a shipped edition that closes on ``day`` ("FY2022-FY2024")."""
+    years = [e.fiscal_year for e in icd10cm_editions.SHIPPED]
+    closing = next((e for e in icd10cm_editions.SHIPPED if e.last_day == day), None)
+    if closing is None or years.index(closing.fiscal_year) == len(years) - 1:
+        return None
+    following = years[years.index(closing.fiscal_year) + 1]
+    return None if following == closing.fiscal_year + 1 else f"FY{closing.fiscal_year + 1}-FY{following - 1}"
+
+
+def _until(day: dt.date) -> str:
+    gap = _gap_after(day)
+    if gap is None:
+        return f"it was valid until {day.isoformat()}"
+    edition = icd10cm_editions.edition_for(day).edition.name
+    return f"it is last found in {edition} (to {day.isoformat()}); {gap} are not shipped, so it may have lasted longer"
 
 
 def is_valid(value: str, on: dt.date | None = None) -> bool:
