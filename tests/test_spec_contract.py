@@ -1209,7 +1209,7 @@ def test_cms1500_offset_moves_every_data_only_value_by_the_printers_drift(tmp_pa
     assert len(plain) == len(moved) > 100
     for (x0, top0, t0), (x1, top1, t1) in zip(plain, moved, strict=True):
         assert t0 == t1 and abs(x1 - x0 - 7.2) < 0.02 and abs(top1 - top0 - 2 / 25.4 * 72) < 0.02
-    # item 1a (insured's ID) on grid line 8: 1.33 in + 1/6 in = 108 pt from the top edge (domain.md 12.2: Medplum's
+    # item 1a (insured's ID) on grid line 8: 1.33 in + 1/6 in = 108 pt from the top edge (docs/reference.md "Outputs"; Medplum's
     # overlay puts 1a at y=108 pt), column 50 at 0.30 in + 4.9 in (10 cpi)
     assert cell_text_at(plain, line=8, col=50, width=29) == "XYZ123456789"
 
@@ -1229,7 +1229,7 @@ def test_a_supply_code_without_ndc_is_a_warning_not_an_error(clinic_dir, tmp_pat
 
 @pytest.mark.parametrize("field, value", [("npi", "1234567890"), ("npi", "3234567893"), ("tax_id", "12-345678")])
 def test_a_bad_practice_identifier_holds_back_everything(clinic_dir, tmp_path, field, value):
-    # 123456789 -> Luhn check digit 3 (domain.md 3.4), so ...890 fails; an NPI starts with 1 or 2; an EIN has 9 digits
+    # 123456789 -> Luhn check digit 3 (docs/reference.md "Identifiers"), so ...890 fails; an NPI starts with 1 or 2; an EIN has 9 digits
     clinic = read_yaml(clinic_yaml(clinic_dir))
     clinic["practice"][field] = value
     own = write_yaml(tmp_path / "clinic.yaml", clinic)
