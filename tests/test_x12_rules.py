@@ -384,3 +384,25 @@ def test_check_reports_a_clinic_the_837p_cannot_be_written_for(tmp_path):
     ok = tmp_path / "ok"
     clinic(ok)
     assert run("check", ok / "patients" / "example.yaml", clinic=ok / "clinic.yaml").exit_code == 0
+
+
+def test_a_charge_too_large_for_the_cms1500_boxes_is_refused_for_that_format_only(folder):
+    """Items 24F, 28 and 29 hold five dollar digits: 100,000.00 cut to its box would print 00000 00."""
+    from superbill.engine.format_limits import limit_problems
+
+    loaded = load(folder)
+    big = write_patient(folder / "patients", "big.yaml", patient(sessions=[
+        session("2026-11-02", services=[{"code": "93000", "charge": 99999.99 - 1035.00 + 60.00}])]))
+    result, _ = problems_of(loaded, big)
+    [claim] = result.claims
+    assert f"{claim.total_charge:.2f}" == "99999.99"  # 1035.00 - 60.00 + 99024.99: fits exactly
+    assert limit_problems(claim.patient_id, result.claims, str(big), ("cms1500",)) == []
+    bigger = write_patient(folder / "patients", "bigger.yaml", patient(sessions=[
+        session("2026-11-02", services=[{"code": "93000", "charge": 99025.00}])]))
+    result, _ = problems_of(loaded, bigger)
+    assert [p.line() for p in limit_problems(result.claims[0].patient_id, result.claims, str(bigger),
+                                            ("cms1500",))] == [
+        f"{bigger}: sessions[0]: error: the claim's charges (100000.00) do not fit the CMS-1500's amount boxes "
+        "(items 24F, 28 and 29 hold at most 99999.99): send it as an 837P or split the services into a second "
+        "session of the same day"]
+    assert limit_problems(result.claims[0].patient_id, result.claims, str(bigger), ("837p",)) == []

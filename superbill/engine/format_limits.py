@@ -9,6 +9,8 @@ them up front and the exports refuse the same claims with the same messages.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from superbill.engine.claims import money
 from superbill.problems import ERROR, WARNING, Problem
 
@@ -61,12 +63,27 @@ def claim_id_problems(patient_id: str, claims, file: str = "") -> list[Problem]:
     return []
 
 
+MAX_CMS1500_AMOUNT = Decimal("99999.99")  # items 24F, 28 and 29: five dollar digits | two cents digits
+
+
+def cms1500_amount_problem(claim, file: str = "") -> Problem | None:
+    """A charge the CMS-1500's amount boxes cannot hold: cut, it would print a wrong number."""
+    if claim.total_charge <= MAX_CMS1500_AMOUNT:
+        return None
+    return Problem(file, f"sessions[{claim.session_index}]", ERROR,
+                   f"the claim's charges ({money(claim.total_charge)}) do not fit the CMS-1500's amount boxes "
+                   f"(items 24F, 28 and 29 hold at most {MAX_CMS1500_AMOUNT}): send it as an 837P or split the "
+                   "services into a second session of the same day")
+
+
 def limit_problems(patient_id: str, claims, file: str = "", formats=FORMATS) -> list[Problem]:
     """Every format limit the claims of one patient file break, for the formats asked for."""
     problems: list[Problem] = []
     formats = set(formats)
     if formats & {"837p", "cms1500"}:
         problems += [p for p in (overpaid_problem(c, file) for c in claims) if p is not None]
+    if "cms1500" in formats:
+        problems += [p for p in (cms1500_amount_problem(c, file) for c in claims) if p is not None]
     if "837p" in formats:
         problems += [p for p in (too_many_lines_problem(c, file) for c in claims) if p is not None]
         problems += claim_id_problems(patient_id, claims, file)
