@@ -82,36 +82,29 @@ def _not_valid_on(code: str, shown: str, on: dt.date, in_force: icd10cm_editions
     return f"{shown} is not billable: it has subcodes{use}"
 
 
-def _gap_before(day: dt.date) -> str | None:
-    """The editions not shipped just before a shipped edition that opens on ``day`` ("FY2022-FY2024")."""
-    years = [e.fiscal_year for e in icd10cm_editions.SHIPPED]
-    opening = next((e for e in icd10cm_editions.SHIPPED if e.first_day == day), None)
-    if opening is None or years.index(opening.fiscal_year) == 0:
+def _unshipped_gap(day: dt.date, *, opens: bool) -> str | None:
+    """The editions not shipped next to the shipped edition that opens (or closes) on ``day``: the ones
+    before it (or after it) up to the neighbouring shipped edition, as "FY2022-FY2024"; None when the
+    neighbour is the very next year or there is none."""
+    shipped = icd10cm_editions.SHIPPED
+    at = next((i for i, e in enumerate(shipped) if (e.first_day if opens else e.last_day) == day), None)
+    neighbour = None if at is None else at - 1 if opens else at + 1
+    if at is None or neighbour is None or not 0 <= neighbour < len(shipped):
         return None
-    previous = years[years.index(opening.fiscal_year) - 1]
-    return None if previous == opening.fiscal_year - 1 else f"FY{previous + 1}-FY{opening.fiscal_year - 1}"
+    low, high = sorted((shipped[at].fiscal_year, shipped[neighbour].fiscal_year))
+    return None if high == low + 1 else f"FY{low + 1}-FY{high - 1}"
 
 
 def _since(day: dt.date) -> str:
-    gap = _gap_before(day)
+    gap = _unshipped_gap(day, opens=True)
     if gap is None:
         return f"it is valid from {day.isoformat()}"
     edition = icd10cm_editions.edition_for(day).edition.name
     return f"it is first found in {edition} (from {day.isoformat()}); {gap} are not shipped, so it may be older"
 
 
-def _gap_after(day: dt.date) -> str | None:
-    """The editions not shipped just after a shipped edition that closes on ``day`` ("FY2022-FY2024")."""
-    years = [e.fiscal_year for e in icd10cm_editions.SHIPPED]
-    closing = next((e for e in icd10cm_editions.SHIPPED if e.last_day == day), None)
-    if closing is None or years.index(closing.fiscal_year) == len(years) - 1:
-        return None
-    following = years[years.index(closing.fiscal_year) + 1]
-    return None if following == closing.fiscal_year + 1 else f"FY{closing.fiscal_year + 1}-FY{following - 1}"
-
-
 def _until(day: dt.date) -> str:
-    gap = _gap_after(day)
+    gap = _unshipped_gap(day, opens=False)
     if gap is None:
         return f"it was valid until {day.isoformat()}"
     edition = icd10cm_editions.edition_for(day).edition.name
